@@ -1,0 +1,1 @@
+/** Registers every implemented tier with the platform (one import line per tier). */

@@ -1,0 +1,44 @@
+/**
+ * `npm run plan -- --stage <name> [--format tree|json|yaml]`: what a stage would create, computed by the
+ * real program under Pulumi's mocks. No credentials, no engine, no provider plugins.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { StageValidationError } from "../components/errors/stage-validation-error.js";
+import { capturePlan, PlanError } from "./plan/capture.js";
+import { PLAN_FORMATS, renderPlan, type PlanFormat } from "./plan/render.js";
+import { readStackFile, StackFileError } from "./stack-file.js";
+
+function parseFormat(value: string): PlanFormat {
+  if (!(PLAN_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${PLAN_FORMATS.join(", ")}`);
+  return value as PlanFormat;
+}
+
+async function main(): Promise<number> {
+  const program = new Command("plan")
+    .description("Print what a stage would create, from the real program under Pulumi's mocks (secrets shown as [secret]).")
+    .requiredOption("--stage <name|path>", "stage name (stacks/Pulumi.<name>.yaml) or path to a stack file")
+    .option("--format <format>", `output format: ${PLAN_FORMATS.join(", ")}`, parseFormat, "tree")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  try {
+    program.parse();
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+  }
+  const options = program.opts<{ stage: string; format: PlanFormat }>();
+  try {
+    const stack = readStackFile(options.stage);
+    if (stack.problems.length > 0) throw new StageValidationError(stack.stack, stack.problems);
+    const resources = await capturePlan(stack);
+    process.stdout.write(renderPlan(resources, options.format));
+    return 0;
+  } catch (error) {
+    if (error instanceof StackFileError || error instanceof StageValidationError || error instanceof PlanError) {
+      process.stderr.write(`plan: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+main().then((code) => process.exit(code));
