@@ -15,7 +15,7 @@ export interface BrokerPlatformArgs {
 }
 
 export class BrokerPlatform extends pulumi.ComponentResource {
-  readonly endpoints: pulumi.Output<Record<string, unknown>>;
+  readonly endpoints: pulumi.Output<object>;
   readonly tiers: Readonly<Partial<Record<string, TierComponent>>>;
 
   constructor(name: string, args: BrokerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -34,9 +34,9 @@ function buildTiers(name: string, stage: Stage, target: Target, parent: pulumi.R
   return Object.fromEntries(stage.tiers.map((tier) => [tier, TIER_FACTORIES[tier]!(`${name}-${tier}`, { stage, target }, { parent })]));
 }
 
-function composeEndpoints(stage: Stage, tiers: Partial<Record<string, TierComponent>>): pulumi.Output<Record<string, unknown>> {
+function composeEndpoints(stage: Stage, tiers: Partial<Record<string, TierComponent>>): pulumi.Output<object> {
   const blocks = Object.fromEntries(Object.entries(tiers).map(([tier, component]) => [tier, component!.endpoint]));
-  return pulumi.output<Record<string, unknown>>({
+  return pulumi.output({
     version: ENDPOINTS_VERSION,
     stage: stage.name,
     ...blocks,

@@ -16,7 +16,7 @@ export interface TierArgs {
 
 export interface TierComponent extends pulumi.Resource {
   /** This tier's block of the endpoints contract (secret where it carries a password). */
-  readonly endpoint: pulumi.Output<Record<string, unknown>>;
+  readonly endpoint: pulumi.Output<object>;
   /** Resources a post-deploy step must wait for: the tier is up when these are. */
   readonly ready: pulumi.Resource[];
 }
