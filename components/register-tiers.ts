@@ -1,1 +1,2 @@
 /** Registers every implemented tier with the platform (one import line per tier). */
+import "./redis/index.js";

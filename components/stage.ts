@@ -8,7 +8,7 @@ import { StageValidationError, type StageProblem } from "./errors/stage-validati
 import { kafkaSettings, type KafkaSettings } from "./kafka/settings.js";
 import { natsSettings, type NatsSettings } from "./nats/settings.js";
 import { rabbitmqSettings, type RabbitmqSettings } from "./rabbitmq/settings.js";
-import { redisSettings, type RedisSettings } from "./redis/settings.js";
+import { redisProblems, redisSettings, type RedisSettings } from "./redis/settings.js";
 import { hostPortProblems } from "./stage-host-ports.js";
 
 /** The Pulumi project name: config keys are `botplatform-brokers:<key>`. */
@@ -170,6 +170,7 @@ function crossFieldProblems(parsed: ParsedStage, stage: Stage): StageProblem[] {
   if (parsed.target === "kubernetes" && parsed.docker) problems.push({ path: "docker", message: "is given but `target` is kubernetes" });
   if (parsed.target === "docker" && parsed.kubernetes) problems.push({ path: "kubernetes", message: "is given but `target` is docker" });
   if (stage.kafka) problems.push(...kafkaProblems(stage.kafka));
+  if (stage.redis) problems.push(...redisProblems(stage.redis, stage.throwaway));
   if (stage.target === "docker") problems.push(...hostPortProblems(stage));
   problems.push(...channelProblems(stage.channels));
   return problems;
