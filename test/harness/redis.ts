@@ -26,6 +26,10 @@ export interface StartRedisOptions {
   overrides?: Readonly<Record<string, string>>;
   /** Used for the temp dir and log file. @default "redis" */
   name?: string;
+  /** Listen on this port instead of a free one (e.g. to restart a server where clients expect it). */
+  port?: number;
+  /** Also listen for TLS (server auth only) on a second port; paths to PEM files. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
   readyTimeoutMs?: number;
 }
 
@@ -35,6 +39,9 @@ export interface RedisServer {
   readonly port: number;
   /** `redis://[default:<password>@]127.0.0.1:<port>/0`, ready for an endpoints document. */
   readonly url: string;
+  /** With `tls`: the TLS port and its `rediss://` URL. */
+  readonly tlsPort?: number;
+  readonly tlsUrl?: string;
   readonly password?: string;
   readonly dir: string;
   readonly logFile: string;
@@ -48,13 +55,13 @@ export interface RedisServer {
 // pause before a diskless full sync, so a replica is online at once.
 const HARNESS_DEFAULTS = ['save ""', "appendonly no", "repl-diskless-sync-delay 0"];
 
-export function redisUrl(port: number, password?: string): string {
+export function redisUrl(port: number, password?: string, scheme: "redis" | "rediss" = "redis"): string {
   const auth = password === undefined ? "" : `default:${encodeURIComponent(password)}@`;
-  return `redis://${auth}${LOCALHOST}:${port}/0`;
+  return `${scheme}://${auth}${LOCALHOST}:${port}/0`;
 }
 
 /** Renders the full redis.conf the harness runs (exported so a tier's tests can inspect it). */
-export function renderHarnessConfig(port: number, dir: string, options: StartRedisOptions): string {
+export function renderHarnessConfig(port: number, dir: string, options: StartRedisOptions, tlsPort?: number): string {
   const lines = [...HARNESS_DEFAULTS, "", options.configText ?? "", ""];
   lines.push(
     `port ${port}`,
@@ -64,6 +71,10 @@ export function renderHarnessConfig(port: number, dir: string, options: StartRed
     'logfile ""', // stdout, captured by the process harness
     `pidfile ${join(dir, "redis.pid")}`,
   );
+  if (options.tls && tlsPort !== undefined) {
+    const { certFile, keyFile, caFile } = options.tls;
+    lines.push(`tls-port ${tlsPort}`, `tls-cert-file ${certFile}`, `tls-key-file ${keyFile}`, `tls-ca-cert-file ${caFile}`, "tls-auth-clients no");
+  }
   if (options.password !== undefined) lines.push(`requirepass ${options.password}`);
   const masterPassword = options.replicaOf?.password ?? options.password;
   if (options.replicaOf) {
@@ -103,11 +114,13 @@ async function isReady(port: number, password: string | undefined, replica: bool
 /** Starts one redis-server and resolves once it answers PING (and, for a replica, its link is up). */
 export function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const name = options.name ?? (options.replicaOf ? "redis-replica" : "redis");
+  // A caller-chosen port cannot be re-picked, so a lost port race is not retried then.
   return withStartRetries(async () => {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
+    const tlsPort = options.tls ? await freePort() : undefined;
     const dir = makeTempDir(name);
     const configFile = join(dir, "redis.conf");
-    writeFileSync(configFile, renderHarnessConfig(port, dir, options));
+    writeFileSync(configFile, renderHarnessConfig(port, dir, options, tlsPort));
     const proc = await startProcess({
       name,
       command: REDIS_SERVER_BIN,
@@ -121,6 +134,7 @@ export function startRedis(options: StartRedisOptions = {}): Promise<RedisServer
       host: LOCALHOST,
       port,
       url: redisUrl(port, options.password),
+      ...(tlsPort !== undefined && { tlsPort, tlsUrl: redisUrl(tlsPort, options.password, "rediss") }),
       password: options.password,
       dir,
       logFile: proc.logFile,
@@ -133,7 +147,7 @@ export function startRedis(options: StartRedisOptions = {}): Promise<RedisServer
       stop: () => proc.stop(),
     };
     return server;
-  });
+  }, options.port === undefined ? undefined : 1);
 }
 
 /** Waits until the primary itself lists `count` replicas with `state=online` (sync finished). */
