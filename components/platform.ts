@@ -3,12 +3,15 @@
  * contract (version 1) that the smoke checks read.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { smokeJob } from "./smoke-job.js";
 import type { Stage } from "./stage.js";
 import { createDockerTarget } from "./targets/docker.js";
 import { createKubernetesTarget } from "./targets/kubernetes.js";
 import { TIER_FACTORIES, type Target, type TierComponent } from "./tiers.js";
 
 export const ENDPOINTS_VERSION = 1;
+/** Part of the smoke Job's fingerprint: a kit upgrade re-renders configs, so it re-runs the smoke. */
+const KIT_VERSION: string = require("../package.json").version;
 
 export interface BrokerPlatformArgs {
   stage: Stage;
@@ -24,6 +27,10 @@ export class BrokerPlatform extends pulumi.ComponentResource {
     const target: Target = stage.target === "docker" ? createDockerTarget(stage, this) : createKubernetesTarget(stage, this);
     this.tiers = buildTiers(name, stage, target, this);
     this.endpoints = composeEndpoints(stage, this.tiers);
+    if (target.kind === "kubernetes" && stage.smoke.enabled && stage.smoke.image && stage.tiers.length > 0) {
+      const ready = Object.values(this.tiers).flatMap((tier) => tier!.ready);
+      smokeJob({ stage, target, endpoints: this.endpoints, dependsOn: ready, image: stage.smoke.image, kitVersion: KIT_VERSION }, this);
+    }
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }

@@ -169,6 +169,9 @@ function crossFieldProblems(parsed: ParsedStage, stage: Stage): StageProblem[] {
   }
   if (parsed.target === "kubernetes" && parsed.docker) problems.push({ path: "docker", message: "is given but `target` is kubernetes" });
   if (parsed.target === "docker" && parsed.kubernetes) problems.push({ path: "kubernetes", message: "is given but `target` is docker" });
+  if (stage.target === "kubernetes" && stage.smoke.enabled && stage.tiers.length > 0 && !stage.smoke.image) {
+    problems.push({ path: "smoke.image", message: "is required on Kubernetes while smoke.enabled is true: the smoke runs in the cluster as a Job (or set smoke.enabled: false)" });
+  }
   if (stage.kafka) problems.push(...kafkaProblems(stage.kafka));
   if (stage.redis) problems.push(...redisProblems(stage.redis, stage.throwaway));
   if (stage.target === "docker") problems.push(...hostPortProblems(stage));
