@@ -6,7 +6,8 @@ import { z } from "zod";
 import { BOTPLATFORM_CHANNELS, channelProblems, channelSchema, type Channel } from "./channels.js";
 import { StageValidationError, type StageProblem } from "./errors/stage-validation-error.js";
 import { kafkaSettings, type KafkaSettings } from "./kafka/settings.js";
-import { natsSettings, type NatsSettings } from "./nats/settings.js";
+import { natsSettings, natsSettingsProblems, type NatsSettings } from "./nats/settings.js";
+import { natsChannelProblems } from "./nats/streams.js";
 import { rabbitmqSettings, type RabbitmqSettings } from "./rabbitmq/settings.js";
 import { redisProblems, redisSettings, type RedisSettings } from "./redis/settings.js";
 import { hostPortProblems } from "./stage-host-ports.js";
@@ -173,6 +174,7 @@ function crossFieldProblems(parsed: ParsedStage, stage: Stage): StageProblem[] {
     problems.push({ path: "smoke.image", message: "is required on Kubernetes while smoke.enabled is true: the smoke runs in the cluster as a Job (or set smoke.enabled: false)" });
   }
   if (stage.kafka) problems.push(...kafkaProblems(stage.kafka));
+  if (stage.nats) problems.push(...natsSettingsProblems(stage.nats), ...natsChannelProblems(stage.channels));
   if (stage.redis) problems.push(...redisProblems(stage.redis, stage.throwaway));
   if (stage.target === "docker") problems.push(...hostPortProblems(stage));
   problems.push(...channelProblems(stage.channels));
