@@ -1,2 +1,3 @@
 /** Registers every implemented tier with the platform (one import line per tier). */
 import "./redis/index.js";
+import "./kafka/index.js";
