@@ -113,8 +113,11 @@ async function smokeAfterDeploy(stage: Stage, options: DeployOptions, outputs: (
   return code === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * Destroys a stack's resources. It needs only the stack's state, not its stack file: an environment
+ * created on another CI runner is destroyed from wherever `env gc` runs.
+ */
 export async function destroyStage(stackName: string, workspace: DeployWorkspace, io: OpsIo): Promise<number> {
-  loadStage(stackName);
   const stack = await workspace.select(stackName);
   if (!stack) {
     io.log(`stack ${stackName} does not exist: nothing to destroy`);

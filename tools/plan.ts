@@ -4,8 +4,8 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { StageValidationError } from "../components/errors/stage-validation-error.js";
-import { capturePlan, PlanError } from "./plan/capture.js";
-import { PLAN_FORMATS, renderPlan, type PlanFormat } from "./plan/render.js";
+import { captureStack, PlanError } from "./plan/capture.js";
+import { PLAN_FORMATS, renderOutputs, renderPlan, type PlanFormat } from "./plan/render.js";
 import { readStackFile, StackFileError } from "./stack-file.js";
 
 function parseFormat(value: string): PlanFormat {
@@ -18,6 +18,8 @@ async function main(): Promise<number> {
     .description("Print what a stage would create, from the real program under Pulumi's mocks (secrets shown as [secret]).")
     .requiredOption("--stage <name|path>", "stage name (stacks/Pulumi.<name>.yaml) or path to a stack file")
     .option("--format <format>", `output format: ${PLAN_FORMATS.join(", ")}`, parseFormat, "tree")
+    .option("--outputs", "print the stack outputs (JSON, like `pulumi stack output --json`) instead of the resources")
+    .option("--show-secrets", "print secret values (the mocks' placeholders or generated values) instead of [secret]")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   try {
@@ -25,12 +27,13 @@ async function main(): Promise<number> {
   } catch (error) {
     return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
-  const options = program.opts<{ stage: string; format: PlanFormat }>();
+  const options = program.opts<{ stage: string; format: PlanFormat; outputs?: boolean; showSecrets?: boolean }>();
   try {
     const stack = readStackFile(options.stage);
     if (stack.problems.length > 0) throw new StageValidationError(stack.stack, stack.problems);
-    const resources = await capturePlan(stack);
-    process.stdout.write(renderPlan(resources, options.format));
+    const { resources, outputs } = await captureStack(stack);
+    const showSecrets = options.showSecrets === true;
+    process.stdout.write(options.outputs === true ? renderOutputs(outputs, showSecrets) : renderPlan(resources, options.format, showSecrets));
     return 0;
   } catch (error) {
     if (error instanceof StackFileError || error instanceof StageValidationError || error instanceof PlanError) {

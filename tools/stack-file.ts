@@ -8,7 +8,13 @@ import { parse } from "yaml";
 import type { StageProblem } from "../components/errors/stage-validation-error.js";
 import { PROJECT, SECRET_KEYS } from "../components/stage.js";
 
-export const STACKS_DIR = resolve(__dirname, "..", "stacks");
+/**
+ * The stack files' directory: `stacks/` (Pulumi.yaml's `stackConfigDir`). BOTPLATFORM_STACKS_DIR
+ * points the tools elsewhere, so tests that write environment files never touch the real one.
+ */
+export function stacksDir(): string {
+  return process.env.BOTPLATFORM_STACKS_DIR ?? resolve(__dirname, "..", "stacks");
+}
 const STACK_FILE = /^Pulumi\.([^.]+)\.ya?ml$/;
 /** Setting names that hold secrets: they must be `secure:` values, never plaintext. */
 const SECRET_NAME = /(password|secret|cookie|token)$/i;
@@ -34,7 +40,7 @@ export function isSecureValue(value: unknown): value is { secure: string } {
 /** `ci` -> `stacks/Pulumi.ci.yaml`; anything with a `/` or ending in `.yaml` is taken as a path. */
 export function stackFilePath(stageOrPath: string): string {
   if (stageOrPath.includes("/") || /\.ya?ml$/.test(stageOrPath)) return resolve(stageOrPath);
-  return join(STACKS_DIR, `Pulumi.${stageOrPath}.yaml`);
+  return join(stacksDir(), `Pulumi.${stageOrPath}.yaml`);
 }
 
 export class StackFileError extends Error {
@@ -83,8 +89,9 @@ function plaintextSecrets(path: string, value: unknown): StageProblem[] {
 }
 
 export function listStages(): string[] {
-  if (!existsSync(STACKS_DIR)) return [];
-  return readdirSync(STACKS_DIR)
+  const dir = stacksDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
     .map((file) => STACK_FILE.exec(file)?.[1])
     .filter((stage): stage is string => stage !== undefined)
     .sort();

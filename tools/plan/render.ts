@@ -1,15 +1,22 @@
 /** Renders a captured plan as a tree, JSON, or (for Kubernetes objects) YAML manifests. */
 import { stringify } from "yaml";
-import { maskSecrets, type PlannedResource } from "./capture.js";
+import { maskSecrets, revealSecrets, type PlannedResource } from "./capture.js";
 
 export const PLAN_FORMATS = ["tree", "json", "yaml"] as const;
 export type PlanFormat = (typeof PLAN_FORMATS)[number];
 
-export function renderPlan(resources: PlannedResource[], format: PlanFormat): string {
-  const masked = resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: maskSecrets(r.inputs) as Record<string, unknown> }));
+/** `showSecrets` prints secret inputs' values instead of `[secret]` (the e2e replay needs them). */
+export function renderPlan(resources: PlannedResource[], format: PlanFormat, showSecrets = false): string {
+  const show = showSecrets ? revealSecrets : maskSecrets;
+  const masked = resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: show(r.inputs) as Record<string, unknown>, dependsOn: r.dependsOn }));
   if (format === "json") return JSON.stringify(masked, null, 2) + "\n";
   if (format === "yaml") return renderManifests(masked);
   return renderTree(masked);
+}
+
+/** Stack outputs as `pulumi stack output --json [--show-secrets]` prints them. */
+export function renderOutputs(outputs: Record<string, unknown>, showSecrets = false): string {
+  return JSON.stringify(showSecrets ? revealSecrets(outputs) : maskSecrets(outputs), null, 2) + "\n";
 }
 
 function renderTree(resources: PlannedResource[]): string {
