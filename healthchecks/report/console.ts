@@ -47,7 +47,8 @@ export class ConsoleReporter implements RunEvents {
   private tierLine(result: TierResult): string {
     const reason = result.reason === undefined ? "" : `  ${result.reason}`;
     const attempts = result.attempts > 1 ? `, ${result.attempts} attempts` : "";
-    return `${result.tier.padEnd(TIER_WIDTH)}${this.paint(result.verdict, result.verdict.toUpperCase())} (${result.steps.length} steps, ${ms(result.durationMs)}${attempts})${reason}`;
+    const steps = `${result.steps.length} step${result.steps.length === 1 ? "" : "s"}`;
+    return `${result.tier.padEnd(TIER_WIDTH)}${this.paint(result.verdict, result.verdict.toUpperCase())} (${steps}, ${ms(result.durationMs)}${attempts})${reason}`;
   }
 
   private emit(plainLine: string): void {
