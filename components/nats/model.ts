@@ -47,6 +47,8 @@ export interface NatsNode {
   clientAdvertise?: HostPort;
   /** Where the clients of this target reach the node. */
   client: HostPort;
+  /** Where a process beside the cluster (the init task on the stage network or in the namespace) reaches it. */
+  peerClient: HostPort;
   clientMonitor: HostPort;
   configFile: string;
   secretFile: string;
@@ -116,6 +118,7 @@ function natsNode(index: number, args: NatsModelArgs, clustered: boolean, advert
     routes: clustered ? peers.map((peer) => ({ host: addressing.peerHost(peer), port: addressing.port(peer, "cluster") })) : [],
     clientAdvertise: advertise ? client : undefined,
     client,
+    peerClient: { host: addressing.peerHost(index), port: port("client") },
     clientMonitor: addressing.client(index, "monitor"),
     configFile: layout.configFile(index),
     secretFile: layout.secretFile(index),
