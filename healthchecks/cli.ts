@@ -19,6 +19,7 @@ main(process.argv.slice(2), {
   stderr: (chunk) => process.stderr.write(chunk),
   env: process.env,
   isTTY: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
   readStdin: () => text(process.stdin),
   signal: controller.signal,
 }).then(

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { RedisEndpoint } from "./endpoints.js";
 import type { Probe, ProbeContext } from "./probe.js";
-import { connectProbeClient, createClient, redisTarget, type ProbeClient } from "./redis-client.js";
+import { connectProbeClient, createClient, redisTarget } from "./redis-client.js";
 import { judgeReplication, parseInfo } from "./redis-info.js";
 import { StepRecorder, errorMessage, withTimeout, type StepOutcome } from "./steps.js";
 
@@ -31,7 +31,7 @@ async function pingAndInfo(client: Redis, ctx: ProbeContext, endpoint: RedisEndp
   return judgeReplication(parseInfo(info), endpoint.replicas ?? 0);
 }
 
-async function pubSubRound(probeClient: ProbeClient, ctx: ProbeContext, subscriber: Redis): Promise<StepOutcome> {
+async function pubSubRound(client: Redis, subscriber: Redis, ctx: ProbeContext): Promise<StepOutcome> {
   const channel = smokeKey(ctx, "pubsub");
   const payload = newPayload(ctx);
   await withTimeout(ctx, "subscriber connect", subscriber.connect());
@@ -41,7 +41,7 @@ async function pubSubRound(probeClient: ProbeClient, ctx: ProbeContext, subscrib
     });
   });
   await withTimeout(ctx, "SUBSCRIBE", subscriber.subscribe(channel));
-  const receivers = await withTimeout(ctx, "PUBLISH", probeClient.client.publish(channel, payload));
+  const receivers = await withTimeout(ctx, "PUBLISH", client.publish(channel, payload));
   if (receivers < 1) return { verdict: "fail", detail: `PUBLISH reached ${receivers} subscribers` };
   const message = await withTimeout(ctx, "Pub/Sub message", received);
   if (message !== payload) return { verdict: "fail", detail: "received a different payload than published" };
@@ -123,10 +123,12 @@ export const redisProbe: Probe = async (ctx) => {
   if (endpoint === undefined) throw new Error("endpoints have no `redis` block");
   const steps = new StepRecorder("redis", ctx);
   const main = createClient(endpoint.url, ctx);
-  let subscriber: Redis | undefined;
+  // Pub/Sub needs a connection of its own (a subscribed connection takes no other commands).
+  const subscriber = main.client.duplicate();
+  subscriber.on("error", () => {}); // surfaces as a rejected command instead
   const closeAll = (): void => {
     main.client.disconnect();
-    subscriber?.disconnect();
+    subscriber.disconnect();
   };
   ctx.signal.addEventListener("abort", closeAll, { once: true });
   try {
@@ -138,14 +140,7 @@ export const redisProbe: Probe = async (ctx) => {
 
     const sequence: [string, () => Promise<StepOutcome>][] = [
       ["ping-info", () => pingAndInfo(main.client, ctx, endpoint)],
-      [
-        "pubsub-round",
-        () => {
-          subscriber = main.client.duplicate();
-          subscriber.on("error", () => {}); // surfaces as a rejected command instead
-          return pubSubRound(main, ctx, subscriber);
-        },
-      ],
+      ["pubsub-round", () => pubSubRound(main.client, subscriber, ctx)],
       ["streams-round", () => streamsRound(main.client, ctx)],
     ];
     if ((ctx.endpoints.channels ?? []).some((c) => c.durable)) sequence.push(["channels", () => checkChannels(main.client, ctx)]);

@@ -28,6 +28,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal (live redraw and colour). */
   isTTY: boolean;
+  /** Terminal width when `isTTY`. */
+  columns?: number;
   readStdin: () => Promise<string>;
   /** Aborts the run (SIGINT/SIGTERM); tiers end as `fail: aborted`. */
   signal?: AbortSignal;
@@ -99,7 +101,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await checkReportPaths([options.json, options.junit, options.summary]);
 
     const colorOff = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "";
-    const reporter = new ConsoleReporter({ write: out, live: io.isTTY && !flag(io.env.CI), color: io.isTTY && !colorOff, quiet: options.quiet });
+    const reporter = new ConsoleReporter({
+      write: out,
+      live: io.isTTY && !flag(io.env.CI),
+      color: io.isTTY && !colorOff,
+      quiet: options.quiet,
+      ...(io.columns !== undefined && { columns: io.columns }),
+    });
     const result = await runSmoke({
       endpoints,
       tiers,

@@ -14,6 +14,8 @@ export interface ConsoleOptions {
   color: boolean;
   /** Print only non-pass tiers' reasons at the end. */
   quiet: boolean;
+  /** Terminal width, so a redraw also clears lines that wrapped. @default 80 */
+  columns?: number;
 }
 
 const COLOR: Record<Verdict | "dim", string> = { pass: "\x1b[32m", degraded: "\x1b[33m", fail: "\x1b[31m", dim: "\x1b[2m" };
@@ -22,6 +24,8 @@ const TIER_WIDTH = 9; // "rabbitmq" + 1
 const STEP_WIDTH = 15;
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
+const DEFAULT_COLUMNS = 80;
+const ANSI = /\x1b\[[0-9;]*m/g;
 
 interface TierState {
   status: string;
@@ -31,7 +35,7 @@ interface TierState {
 
 export class ConsoleReporter implements RunEvents {
   private readonly tiers = new Map<TierName, TierState>();
-  private drawnLines = 0;
+  private drawnRows = 0;
 
   constructor(private readonly options: ConsoleOptions) {}
 
@@ -64,9 +68,12 @@ export class ConsoleReporter implements RunEvents {
       lines.push(state.result ? this.tierLine(state.result) : `${tier.padEnd(TIER_WIDTH)}${this.paint("dim", state.status)}`);
       for (const step of state.steps) lines.push(`  ${this.stepLine(tier, step)}`);
     }
-    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\r\x1b[0J` : "";
+    const up = this.drawnRows > 0 ? `\x1b[${this.drawnRows}A\r\x1b[0J` : "";
     this.options.write(`${up}${lines.join("\n")}\n`);
-    this.drawnLines = lines.length;
+    // A line longer than the terminal wraps onto several rows; the next redraw must go up over all of them.
+    const given = this.options.columns ?? 0;
+    const columns = given > 0 ? given : DEFAULT_COLUMNS; // a pseudo-terminal may report 0 columns
+    this.drawnRows = lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(line.replace(ANSI, "").length / columns)), 0);
   }
 
   private state(tier: TierName): TierState {

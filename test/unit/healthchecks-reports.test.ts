@@ -204,6 +204,22 @@ describe("ConsoleReporter", () => {
     expect(out).toContain("\x1b[33mdegraded");
   });
 
+  it("moves up over wrapped rows too when redrawing on a narrow terminal", () => {
+    const writes: string[] = [];
+    const reporter = new ConsoleReporter({ write: (t) => writes.push(t), live: true, color: true, quiet: false, columns: 10 });
+    reporter.onTierStart("redis"); // "redis    running": 16 visible characters -> 2 rows of 10
+    reporter.onStep("redis", { name: "connect", verdict: "pass", durationMs: 1 });
+    expect(writes[1]?.startsWith("\x1b[2A\r\x1b[0J")).toBe(true);
+  });
+
+  it("treats a terminal that reports 0 columns as 80 wide", () => {
+    const writes: string[] = [];
+    const reporter = new ConsoleReporter({ write: (t) => writes.push(t), live: true, color: false, quiet: false, columns: 0 });
+    reporter.onTierStart("redis");
+    reporter.onTierStart("nats");
+    expect(writes[1]?.startsWith("\x1b[1A\r\x1b[0J")).toBe(true);
+  });
+
   it("prints only tiers that did not pass when quiet", () => {
     expect(run(false, false, true)).toBe("redis    DEGRADED (3 steps, 40 ms, 2 attempts)  ping-info: 1 of 1 expected replica missing\n");
   });
