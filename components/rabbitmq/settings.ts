@@ -1,6 +1,11 @@
 /** What a stage can say about its RabbitMQ tier. */
 import { z } from "zod";
-import { authSettings, byteQuantity, hostPort, imageSetting, resourceSettings, storageSettings } from "../settings-common.js";
+import type { Channel } from "../channels.js";
+import type { StageProblem } from "../errors/stage-validation-error.js";
+import { authSettings, byteQuantity, hostPort, imageSetting, resourceSettings, secondsOf, storageSettings } from "../settings-common.js";
+
+/** RabbitMQ refuses a `message-ttl` above 2^32 - 1 ms (about 49.7 days). */
+export const MAX_MESSAGE_TTL_MS = 2 ** 32 - 1;
 
 export const rabbitmqSettings = z.strictObject({
   /** RabbitMQ version (image tag of `rabbitmq:<version>-management`). @default "4.1" */
@@ -8,10 +13,15 @@ export const rabbitmqSettings = z.strictObject({
   image: imageSetting,
   /** 1 or 3 nodes (quorum queues need 3 to survive a node loss). @default 1 */
   nodes: z.union([z.literal(1), z.literal(3)]).default(1),
-  /** `vm_memory_high_watermark.relative`. @default 0.4 */
+  /** `vm_memory_high_watermark.relative`, a share of `resources.memory`. @default 0.4 */
   memoryHighWatermark: z.number().min(0.1).max(0.9).default(0.4),
   /** `disk_free_limit.absolute`. @default "1Gi" */
   diskFreeLimit: byteQuantity.default("1Gi"),
+  /**
+   * Deliveries of one message before it is dead-lettered to `botplatform.dlx` (the quorum queue
+   * `delivery-limit`): a poison message cannot loop forever. @default 20
+   */
+  deliveryLimit: z.number().int().min(1).max(1000).default(20),
   storage: storageSettings.prefault({}),
   resources: resourceSettings.prefault({}),
   auth: authSettings.prefault({}),
@@ -27,3 +37,16 @@ export const rabbitmqSettings = z.strictObject({
 });
 
 export type RabbitmqSettings = z.infer<typeof rabbitmqSettings>;
+
+/** Channel settings RabbitMQ cannot honour, each naming its field; empty when all is well. */
+export function rabbitmqProblems(channels: readonly Channel[]): StageProblem[] {
+  const problems: StageProblem[] = [];
+  channels.forEach((channel, i) => {
+    if (!channel.durable) return; // fire-and-forget channels get no queue, so no TTL either
+    const ttlMs = secondsOf(channel.retention.maxAge) * 1000;
+    if (ttlMs > MAX_MESSAGE_TTL_MS) {
+      problems.push({ path: `channels[${i}].retention.maxAge`, message: `${channel.retention.maxAge} is above RabbitMQ's message-ttl limit of 49 days` });
+    }
+  });
+  return problems;
+}
