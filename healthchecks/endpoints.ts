@@ -78,6 +78,10 @@ const rabbitmqSchema = z.object({
   managementUrl: urlWith(["http:", "https:"]).optional(),
   /** Nodes the cluster should have. @default 1 */
   clusterSize: clusterSize.optional(),
+  /** Every node's AMQP `host:port`, tried after `url` when it does not answer (same scheme, user, vhost). */
+  addresses: z.array(hostPort).min(1).optional(),
+  /** Every node's management URL (no credentials), tried after `managementUrl` when it does not answer. */
+  managementUrls: z.array(urlWith(["http:", "https:"])).min(1).optional(),
 });
 
 const channelSchema = z.looseObject({
