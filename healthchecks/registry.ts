@@ -4,11 +4,12 @@
  */
 import type { TierName } from "./endpoints.js";
 import type { Probe } from "./probe.js";
+import { rabbitmqProbe } from "./rabbitmq.js";
 import { redisProbe } from "./redis.js";
 
 export const probes: ReadonlyMap<TierName, Probe> = new Map<TierName, Probe>([
   ["redis", redisProbe],
   // ["nats", natsProbe],
   // ["kafka", kafkaProbe],
-  // ["rabbitmq", rabbitmqProbe],
+  ["rabbitmq", rabbitmqProbe],
 ]);
