@@ -52,13 +52,17 @@ export function reportsDirOf(options: DeployOptions): string {
 /** Turns an Automation API error (which carries the CLI's stderr) into one line worth showing. */
 export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith("code:")) ?? text;
+  const lines = text.split("\n").map((l) => l.trim());
+  const cliError = lines.map((l) => /\berror: .*/.exec(l)?.[0]).find((l) => l !== undefined);
+  return cliError ?? lines.find((l) => l.length > 0 && !l.startsWith("code:")) ?? text;
 }
 
 export async function deployStage(options: DeployOptions, workspace: DeployWorkspace, smoke: SmokeStep, io: OpsIo): Promise<number> {
   const stage = loadStage(options.stack);
-  const stack = await workspace.selectOrCreate(options.stack);
-  io.log(`== preview ${options.stack} (${stage.target}: ${stage.tiers.join(", ") || "no tiers"})`);
+  // A stack file path names its stack by its file name.
+  options = { ...options, stack: stage.name };
+  const stack = await workspace.selectOrCreate(stage.name);
+  io.log(`== preview ${stage.name} (${stage.target}: ${stage.tiers.join(", ") || "no tiers"})`);
   try {
     await stack.preview(io.log);
   } catch (error) {

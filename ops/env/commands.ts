@@ -1,5 +1,5 @@
 /** `env create|output|destroy|gc`: per-branch CI environments made from a template stage. */
-import { deployStage, destroyStage, EXIT_FAILED, EXIT_OK, firstLine, OpsUsageError, type OpsIo } from "../deploy.js";
+import { deployStage, destroyStage, EXIT_FAILED, EXIT_OK, firstLine, loadStage, OpsUsageError, type OpsIo } from "../deploy.js";
 import type { SmokeStep } from "../smoke-step.js";
 import type { DeployWorkspace } from "../workspace.js";
 import { endpointsToEnv, renderDotenv } from "./dotenv.js";
@@ -17,6 +17,7 @@ export interface EnvContext {
 export async function envCreate(ctx: EnvContext, args: { name: string; from: string; ttl: string; reportsDir?: string }): Promise<number> {
   const stack = envStackName(args.name);
   const ttlMs = parseTtl(args.ttl);
+  loadStage(args.from);
   if (await ctx.workspace.select(stack)) throw new OpsUsageError(`environment \`${args.name}\` exists already (stack ${stack})`);
   const { path, stage } = writeEnvStackFile(args.from, stack);
   ctx.io.log(`created ${path} from ${args.from} (${stage.target})`);
