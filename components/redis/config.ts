@@ -57,7 +57,7 @@ export function renderRedisConf(model: RedisModel, node: RedisNode): string {
     ...persistenceLines(model),
     ...(node.replicaOf ? ["", "# Replication", ...replicationLines(node)] : []),
     ...(model.disabledCommands.length > 0 ? ["", "# Dangerous commands, disabled", ...model.disabledCommands.map((c) => `rename-command ${c} ""`)] : []),
-    ...(model.auth ? ["", "# requirepass and masterauth: a secret file, never this one.", `include ${node.paths.secretDir}/${AUTH_CONF_FILE}`] : []),
+    ...(model.auth ? ["", "# The passwords live in a secret file, never in this one.", `include ${node.paths.secretDir}/${AUTH_CONF_FILE}`] : []),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stageSecret } from "../secrets.js";
 import type { Stage } from "../stage.js";
 import { INIT_TASK_FILES_DIR, initTask } from "../targets/task.js";
-import { TIER_FACTORIES, type TierArgs, type TierComponent } from "../tiers.js";
+import { TIER_FACTORIES, type Target, type TierArgs, type TierComponent } from "../tiers.js";
 import { redisUrl, renderAuthConf } from "./config.js";
 import { redisDockerAddressing, redisOnDocker, type RedisSecretFiles } from "./docker.js";
 import { redisKubernetesAddressing, redisOnKubernetes } from "./kubernetes.js";
@@ -29,22 +29,24 @@ export class RedisTier extends pulumi.ComponentResource implements TierComponent
     const secrets: RedisSecretFiles | undefined = password && { authConf: pulumi.secret(password.apply(renderAuthConf)), password };
 
     let model: RedisModel;
+    let nodes: pulumi.Resource[];
     if (target.kind === "docker") {
       model = redisModel({ settings, addressing: redisDockerAddressing(target, settings), channels: stage.channels });
-      this.ready = redisOnDocker(name, model, settings, target, secrets, this);
+      nodes = redisOnDocker(name, model, settings, target, secrets, this);
     } else {
       model = redisModel({ settings, addressing: redisKubernetesAddressing(target.namespace), channels: stage.channels });
-      this.ready = [redisOnKubernetes(model, settings, target, secrets, this).statefulSet];
+      nodes = [redisOnKubernetes(model, settings, target, secrets, this).statefulSet];
     }
-    if (model.streams.length > 0) {
-      initTask(
-        { target, tier: "redis", role: "redis-channels", image: model.image, command: ["sh", `${INIT_TASK_FILES_DIR}/${INIT_SCRIPT_FILE}`], files: initFiles(model, password), runAsUser: REDIS_UID, dependsOn: this.ready },
-        this,
-      );
-    }
+    // The smoke checks verify the channels' streams and groups: they must wait for the init task too.
+    this.ready = model.streams.length > 0 ? [...nodes, channelsTask(model, target, password, nodes, this)] : nodes;
     this.endpoint = redisEndpoint(model, password);
     this.registerOutputs({ endpoint: this.endpoint });
   }
+}
+
+function channelsTask(model: RedisModel, target: Target, password: pulumi.Output<string> | undefined, nodes: pulumi.Resource[], parent: pulumi.Resource): pulumi.Resource {
+  const command = ["sh", `${INIT_TASK_FILES_DIR}/${INIT_SCRIPT_FILE}`];
+  return initTask({ target, tier: "redis", role: "redis-channels", image: model.image, command, files: initFiles(model, password), runAsUser: REDIS_UID, dependsOn: nodes }, parent);
 }
 
 function redisSettingsOf(stage: Stage): RedisSettings {
