@@ -55,16 +55,23 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-const live = new Set<{ child: ChildProcess; dir: string }>();
+type LiveSet = Set<{ child: ChildProcess; dir: string }>;
 const keepDirs = (): boolean => process.env.BP_KEEP_HARNESS_DIRS === "1";
 
-// Last resort when a test forgets stop() or the worker is torn down: no broker outlives the worker.
-process.once("exit", () => {
-  for (const { child, dir } of live) {
-    child.kill("SIGKILL");
-    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
-  }
-});
+// One registry and one exit hook per process, even when a test runner loads this module many times.
+const LIVE_KEY = Symbol.for("botplatform.harness.liveProcesses");
+const registry = globalThis as typeof globalThis & { [LIVE_KEY]?: LiveSet };
+const live: LiveSet = (registry[LIVE_KEY] ??= (() => {
+  const set: LiveSet = new Set();
+  // Last resort when a test forgets stop() or the worker is torn down: no broker outlives the worker.
+  process.once("exit", () => {
+    for (const { child, dir } of set) {
+      child.kill("SIGKILL");
+      if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return set;
+})());
 
 /** A fresh temp dir `bp-<name>-XXXXXX` under the OS temp dir. */
 export function makeTempDir(name: string): string {
