@@ -48,7 +48,7 @@ async function fromPulumi(stack: string, exec: Exec): Promise<string> {
     throw new UsageError(`could not run pulumi: ${(err as Error).message}`);
   }
   if (result.code !== 0) {
-    const why = firstLine(result.stderr) || `exit code ${String(result.code)}`;
+    const why = firstLine(result.stderr) || (result.code === null ? `no answer within ${PULUMI_TIMEOUT_MS / 1000} s` : `exit code ${result.code}`);
     throw new UsageError(`\`pulumi stack output endpoints\` failed for stack \`${stack}\`: ${why}`);
   }
   return result.stdout;
