@@ -2,3 +2,4 @@
 import "./redis/index.js";
 import "./kafka/index.js";
 import "./nats/index.js";
+import "./rabbitmq/index.js";
