@@ -12,7 +12,7 @@ import type { RedisEndpoint } from "./endpoints.js";
 import type { Probe, ProbeContext } from "./probe.js";
 import { connectProbeClient, createClient, redisTarget } from "./redis-client.js";
 import { judgeReplication, parseInfo } from "./redis-info.js";
-import { StepRecorder, errorMessage, withTimeout, type StepOutcome } from "./steps.js";
+import { StepRecorder, bestEffort, errorMessage, withTimeout, type StepOutcome } from "./steps.js";
 
 export const SMOKE_KEY_PREFIX = "bp:smoke:";
 /** TTL set on the smoke stream at creation: a crashed run leaves it for at most this long. */
@@ -70,7 +70,7 @@ async function streamsRound(client: Redis, ctx: ProbeContext): Promise<StepOutco
     if (pending !== 0) return { verdict: "fail", detail: `XPENDING lists ${pending} entries after XACK` };
     return `XADD, XREADGROUP, XACK on ${key}; nothing pending`;
   } finally {
-    await bestEffort(client.del(key));
+    await bestEffort(client.del(key), CLEANUP_TIMEOUT_MS);
   }
 }
 
@@ -105,17 +105,6 @@ async function checkChannels(client: Redis, ctx: ProbeContext): Promise<StepOutc
   });
   if (problems.length > 0) return { verdict: "fail", detail: problems.join("; ") };
   return `${durable.length} durable channel stream${durable.length === 1 ? "" : "s"} and ${groups} consumer group${groups === 1 ? "" : "s"} present`;
-}
-
-/** Settles within CLEANUP_TIMEOUT_MS whatever happens; cleanup must never fail a probe or hang it. */
-function bestEffort(op: Promise<unknown>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
-    op.then(
-      () => resolve(),
-      () => resolve(),
-    ).finally(() => clearTimeout(timer));
-  });
 }
 
 export const redisProbe: Probe = async (ctx) => {

@@ -46,6 +46,20 @@ export function withTimeout<T>(ctx: Pick<ProbeContext, "deadline" | "now" | "sig
   });
 }
 
+/**
+ * Waits for a cleanup operation (DEL, queue delete, disconnect) for at most `timeoutMs`, ignoring its
+ * outcome: cleanup runs even after the deadline, and must never fail a probe or hang it.
+ */
+export function bestEffort(op: Promise<unknown>, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    op.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => clearTimeout(timer));
+  });
+}
+
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** Runs and times a probe's steps, reports each via `ctx.onStep`, and folds them into a verdict. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TimeoutError } from "../../healthchecks/errors/timeout-error.js";
 import { NotReadyError, type StepResult } from "../../healthchecks/probe.js";
 import { judgeReplication, parseInfo } from "../../healthchecks/redis-info.js";
-import { StepRecorder, errorMessage, remainingMs, withTimeout } from "../../healthchecks/steps.js";
+import { StepRecorder, bestEffort, errorMessage, remainingMs, withTimeout } from "../../healthchecks/steps.js";
 
 const ctxWith = (leftMs: number, signal = new AbortController().signal) => ({ deadline: Date.now() + leftMs, now: () => Date.now(), signal });
 
@@ -62,6 +62,16 @@ describe("StepRecorder", () => {
     const steps = new StepRecorder("redis", {});
     await steps.run("a", async () => {});
     expect(steps.result()).toEqual({ tier: "redis", verdict: "pass", steps: [expect.objectContaining({ name: "a", verdict: "pass" })] });
+  });
+});
+
+describe("bestEffort", () => {
+  it("resolves when the operation settles either way, or after the timeout when it hangs", async () => {
+    await expect(bestEffort(Promise.reject(new Error("DEL failed")), 1000)).resolves.toBeUndefined();
+    const started = Date.now();
+    await bestEffort(new Promise(() => {}), 30);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 
