@@ -8,7 +8,7 @@ import { StageValidationError, type StageProblem } from "./errors/stage-validati
 import { kafkaSettings, type KafkaSettings } from "./kafka/settings.js";
 import { natsSettings, natsSettingsProblems, type NatsSettings } from "./nats/settings.js";
 import { natsChannelProblems } from "./nats/streams.js";
-import { rabbitmqSettings, type RabbitmqSettings } from "./rabbitmq/settings.js";
+import { rabbitmqProblems, rabbitmqSettings, type RabbitmqSettings } from "./rabbitmq/settings.js";
 import { redisProblems, redisSettings, type RedisSettings } from "./redis/settings.js";
 import { hostPortProblems } from "./stage-host-ports.js";
 
@@ -176,6 +176,7 @@ function crossFieldProblems(parsed: ParsedStage, stage: Stage): StageProblem[] {
   if (stage.kafka) problems.push(...kafkaProblems(stage.kafka));
   if (stage.nats) problems.push(...natsSettingsProblems(stage.nats), ...natsChannelProblems(stage.channels));
   if (stage.redis) problems.push(...redisProblems(stage.redis, stage.throwaway));
+  if (stage.rabbitmq) problems.push(...rabbitmqProblems(stage.channels));
   if (stage.target === "docker") problems.push(...hostPortProblems(stage));
   problems.push(...channelProblems(stage.channels));
   return problems;
