@@ -3,6 +3,7 @@
  * a `Probe`) and one line here. A tier without an entry fails with "no probe for tier X" when run.
  */
 import type { TierName } from "./endpoints.js";
+import { kafkaProbe } from "./kafka.js";
 import type { Probe } from "./probe.js";
 import { rabbitmqProbe } from "./rabbitmq.js";
 import { redisProbe } from "./redis.js";
@@ -10,6 +11,6 @@ import { redisProbe } from "./redis.js";
 export const probes: ReadonlyMap<TierName, Probe> = new Map<TierName, Probe>([
   ["redis", redisProbe],
   // ["nats", natsProbe],
-  // ["kafka", kafkaProbe],
+  ["kafka", kafkaProbe],
   ["rabbitmq", rabbitmqProbe],
 ]);
