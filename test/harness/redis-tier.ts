@@ -19,7 +19,7 @@ import { CONFIG_FILE } from "../../components/redis/docker.js";
 import { AUTH_CONF_FILE, PASSWORD_FILE, PRIMARY, redisModel, type RedisModel, type RedisNode } from "../../components/redis/model.js";
 import { redisSettings } from "../../components/redis/settings.js";
 import { renderInitScript, streamInitSteps } from "../../components/redis/streams.js";
-import { localAddressing, type Addressing } from "../../components/targets/addressing.js";
+import { localAddressing } from "../../components/targets/addressing.js";
 import { parseEndpoints, type Endpoints } from "../../healthchecks/endpoints.js";
 import { LOCALHOST, freePorts } from "./ports.js";
 import { makeTempDir, startProcess, withStartRetries, type ManagedProcess } from "./process.js";
@@ -41,8 +41,8 @@ export interface RedisTierOptions {
   channels?: readonly z.input<typeof channelSchema>[];
   /** @default a fresh random password when auth is on */
   password?: string;
-  /** Replaces the local addressing (ports per node are given), to model a wrong route. */
-  addressing?: (ports: number[]) => Addressing;
+  /** Alters the model before it is rendered: a deliberate bug (e.g. a wrong `replicaOf`) the tests must catch. */
+  tamper?: (model: RedisModel) => RedisModel;
   /** Per node start timeout. */
   readyTimeoutMs?: number;
 }
@@ -129,13 +129,14 @@ async function startCluster(options: RedisTierOptions): Promise<RedisTierCluster
   const ports = await freePorts(settings.replicas + 1);
   const root = makeTempDir("redis-tier");
   const nodeDir = (i: number) => join(root, `redis-${i}`);
-  const addressing = options.addressing?.(ports) ?? localAddressing({ tier: "redis", ports: { client: ports } });
-  const model = redisModel({
+  const addressing = localAddressing({ tier: "redis", ports: { client: ports } });
+  const rendered = redisModel({
     settings,
     addressing,
     channels,
     paths: (i) => ({ dataDir: join(nodeDir(i), "data"), configDir: join(nodeDir(i), "conf"), secretDir: join(nodeDir(i), "secret") }),
   });
+  const model = options.tamper?.(rendered) ?? rendered;
 
   const files = model.nodes.map((node) => {
     for (const dir of Object.values(node.paths)) mkdirSync(dir, { recursive: true });
@@ -213,5 +214,5 @@ async function startCluster(options: RedisTierOptions): Promise<RedisTierCluster
 
 /** Starts the tier's cluster (retrying with fresh ports if another process took one meanwhile). */
 export function startRedisTier(options: RedisTierOptions = {}): Promise<RedisTierCluster> {
-  return withStartRetries(() => startCluster(options), options.addressing ? 1 : 3);
+  return withStartRetries(() => startCluster(options), options.tamper ? 1 : 3);
 }
