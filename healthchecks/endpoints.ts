@@ -57,6 +57,8 @@ const natsSchema = z.object({
   /** Servers the cluster should have. @default 1 */
   clusterSize: clusterSize.optional(),
   monitorUrl: urlWith(["http:", "https:"]).optional(),
+  /** Every node's monitoring URL; the probe judges from whichever answer (`monitorUrl` may be the one down). */
+  monitorUrls: z.array(urlWith(["http:", "https:"])).min(1).optional(),
 });
 
 const kafkaSchema = z.object({

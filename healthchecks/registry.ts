@@ -4,13 +4,14 @@
  */
 import type { TierName } from "./endpoints.js";
 import { kafkaProbe } from "./kafka.js";
+import { natsProbe } from "./nats.js";
 import type { Probe } from "./probe.js";
 import { rabbitmqProbe } from "./rabbitmq.js";
 import { redisProbe } from "./redis.js";
 
 export const probes: ReadonlyMap<TierName, Probe> = new Map<TierName, Probe>([
   ["redis", redisProbe],
-  // ["nats", natsProbe],
+  ["nats", natsProbe],
   ["kafka", kafkaProbe],
   ["rabbitmq", rabbitmqProbe],
 ]);

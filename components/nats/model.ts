@@ -18,8 +18,10 @@ export const NATS_UID = 1000;
 export const NATS_APP_USER = "bus";
 /** Peers authenticate their routes as this user (cluster authorization). */
 export const NATS_ROUTE_USER = "route";
-/** Subjects of the smoke probe's stream `BP_SMOKE` and its core rounds. */
+/** Subjects of the smoke probe's stream `BP_SMOKE`. */
 export const NATS_SMOKE_SUBJECTS = "bp.smoke.>";
+/** Subjects of the smoke probe's core pub/sub and request/reply rounds (kept out of `BP_SMOKE`). */
+export const NATS_PROBE_SUBJECTS = "bp.probe.>";
 /** After the lame duck period, how long a node waits before it starts evicting clients. */
 const LAME_DUCK_GRACE_SECONDS = 10;
 
@@ -96,11 +98,11 @@ export function busPermissions(channels: readonly Channel[]): SubjectPermissions
   const channelSubjectList = channels.flatMap((c) => channelSubjects(c.name));
   return {
     publish: {
-      allow: [...channelSubjectList, NATS_SMOKE_SUBJECTS, "$JS.API.>", "$JS.ACK.>", "_INBOX.>"],
+      allow: [...channelSubjectList, NATS_SMOKE_SUBJECTS, NATS_PROBE_SUBJECTS, "$JS.API.>", "$JS.ACK.>", "_INBOX.>"],
       // Applications and probes never remove a channel's history; an operator does, deliberately.
       deny: ["$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>"],
     },
-    subscribe: { allow: [...channelSubjectList, NATS_SMOKE_SUBJECTS, "_INBOX.>"] },
+    subscribe: { allow: [...channelSubjectList, NATS_SMOKE_SUBJECTS, NATS_PROBE_SUBJECTS, "_INBOX.>"] },
   };
 }
 

@@ -120,7 +120,11 @@ export async function applyStreams(nc: NatsConnection, streams: readonly Channel
     const exists = await jsm.streams.info(stream.name).then(() => true, () => false);
     if (exists) await jsm.streams.update(stream.name, asStreamConfig(stream));
     else await jsm.streams.add(asStreamConfig(stream));
-    for (const consumer of consumers) await jsm.consumers.add(stream.name, asConsumerConfig(consumer));
+    for (const consumer of consumers) {
+      const present = await jsm.consumers.info(stream.name, consumer.durable_name).then(() => true, () => false);
+      if (present) await jsm.consumers.update(stream.name, consumer.durable_name, asConsumerConfig(consumer));
+      else await jsm.consumers.add(stream.name, asConsumerConfig(consumer));
+    }
   }
 }
 
