@@ -70,7 +70,7 @@ describe("parseStage rejects each problem with its config path", () => {
     ["bad channel name", { ...base, channels: [{ name: "Orders Placed" }] }, "channels[0].name", /dot-separated/],
     ["missing target", { environment: "ci" }, "target", /.+/],
     ["bad stack name", { ...base }, "stack", /lowercase/, "CI_Stage"],
-  ] as const)("%s", (_label, raw, path, message, stack = "ci") => {
+  ] as const)("%s", (_label, raw, path, message, stack: string = "ci") => {
     const problems = problemsOf(raw as Record<string, unknown>, stack);
     const problem = problems.find((p) => p.path === path);
     expect(problem, `problems: ${JSON.stringify(problems)}`).toBeDefined();
