@@ -86,8 +86,9 @@ async function buildImage(engine: DockerEngine, recipe: ImageRecipe, baseImage: 
   const tag = `${imageRepository(recipe.key)}:${context.hash.slice(0, 16)}`;
   if (await imageExists(engine, tag)) return tag;
   log(`building ${tag}`);
+  // RUN steps use the host's network: apt reaches the mirror as the host does, with or without NAT.
   await engine.stream(
-    { method: "POST", path: "/build", query: { t: tag, rm: true, forcerm: true }, body: tarArchive(context.entries), contentType: "application/x-tar", timeoutMs: BUILD_TIMEOUT_MS },
+    { method: "POST", path: "/build", query: { t: tag, rm: true, forcerm: true, networkmode: "host" }, body: tarArchive(context.entries), contentType: "application/x-tar", timeoutMs: BUILD_TIMEOUT_MS },
     (line) => {
       if (typeof line.stream === "string" && line.stream.startsWith("Step ")) log(`  ${recipe.key}: ${line.stream.trim().slice(0, 160)}`);
     },
