@@ -10,6 +10,7 @@ import type { Stage } from "../stage.js";
 import { INIT_TASK_FILES_DIR, initTask } from "../targets/task.js";
 import { TIER_FACTORIES, type Target, type TierArgs, type TierComponent } from "../tiers.js";
 import type { NatsSecrets } from "./config.js";
+import { natsEndpointBlock, type NatsEndpoint } from "./endpoint.js";
 import { NATS_DOCKER_LAYOUT, natsDockerAddressing, natsOnDocker } from "./docker.js";
 import { INIT_PASSWORD_FILE, natsInitTask } from "./init-script.js";
 import { NATS_KUBERNETES_LAYOUT, natsKubernetesAddressing, natsOnKubernetes } from "./kubernetes.js";
@@ -18,16 +19,6 @@ import type { NatsSettings } from "./settings.js";
 
 /** 32 alphanumerics (~190 bits), like the stage secrets: nothing to escape in a URL or nats.conf. */
 const ROUTE_PASSWORD_LENGTH = 32;
-
-/** The endpoints contract's `nats` block (`monitorUrls` extends v1 compatibly: every node's monitor). */
-export interface NatsEndpoint {
-  servers: string[];
-  user?: string;
-  password?: string;
-  clusterSize: number;
-  monitorUrl: string;
-  monitorUrls: string[];
-}
 
 export class NatsTier extends pulumi.ComponentResource implements TierComponent {
   readonly endpoint: pulumi.Output<NatsEndpoint>;
@@ -76,16 +67,10 @@ function channelsTask(model: NatsModel, settings: NatsSettings, target: Target, 
 }
 
 /** The endpoints block; a secret as a whole when it carries the password. */
-export function natsEndpoint(model: NatsModel, secrets: pulumi.Output<NatsSecrets> | undefined): pulumi.Output<NatsEndpoint> {
-  const block: NatsEndpoint = {
-    servers: model.nodes.map((n) => `nats://${n.client.host}:${n.client.port}`),
-    clusterSize: model.nodes.length,
-    monitorUrl: `http://${model.nodes[0]!.clientMonitor.host}:${model.nodes[0]!.clientMonitor.port}`,
-    monitorUrls: model.nodes.map((n) => `http://${n.clientMonitor.host}:${n.clientMonitor.port}`),
-  };
-  if (!model.auth || !secrets) return pulumi.output(block);
-  const user = model.auth.user;
-  return pulumi.secret(secrets.apply((s): NatsEndpoint => ({ ...block, user, password: s.busPassword })));
+function natsEndpoint(model: NatsModel, secrets: pulumi.Output<NatsSecrets> | undefined): pulumi.Output<NatsEndpoint> {
+  const block = natsEndpointBlock(model);
+  if (!secrets) return pulumi.output(block);
+  return pulumi.secret(secrets.apply((s): NatsEndpoint => ({ ...block, password: s.busPassword })));
 }
 
 TIER_FACTORIES.nats = (name, args, opts) => new NatsTier(name, args, opts);

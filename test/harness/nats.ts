@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection, type StreamConfig, type ConsumerConfig } from "nats";
 import { channelSchema, type Channel } from "../../components/channels.js";
 import { renderNatsConf, renderNatsSecretConf, type NatsSecrets } from "../../components/nats/config.js";
+import { natsEndpointBlock, type NatsEndpoint } from "../../components/nats/endpoint.js";
 import { natsModel, type NatsModel } from "../../components/nats/model.js";
 import { natsSettings, type NatsSettings } from "../../components/nats/settings.js";
 import type { ChannelStream } from "../../components/nats/streams.js";
@@ -44,15 +45,6 @@ export interface NatsClusterNode {
   stop(): Promise<void>;
 }
 
-export interface NatsEndpointBlock {
-  servers: string[];
-  user?: string;
-  password?: string;
-  clusterSize: number;
-  monitorUrl: string;
-  monitorUrls: string[];
-}
-
 export interface NatsCluster {
   model: NatsModel;
   settings: NatsSettings;
@@ -60,7 +52,7 @@ export interface NatsCluster {
   nodes: NatsClusterNode[];
   secrets: NatsSecrets;
   /** The endpoints contract's `nats` block for this cluster. */
-  endpoint(): NatsEndpointBlock;
+  endpoint(): NatsEndpoint;
   /** A client as the `bus` user (no reconnect). The caller closes it. */
   connect(servers?: string[]): Promise<NatsConnection>;
   stop(): Promise<void>;
@@ -204,13 +196,8 @@ function clusterHandle(
     channels,
     nodes,
     secrets,
-    endpoint: () => ({
-      servers: nodes.map((n) => n.clientUrl),
-      ...auth,
-      clusterSize: nodes.length,
-      monitorUrl: nodes[0]!.monitorUrl,
-      monitorUrls: nodes.map((n) => n.monitorUrl),
-    }),
+    // The tier's own endpoints block, as the platform exports it, with the password filled in.
+    endpoint: () => ({ ...natsEndpointBlock(model), ...auth }),
     connect: (servers) => connect({ servers: servers ?? nodes.map((n) => n.clientUrl), ...(model.auth && { user: model.auth.user, pass: secrets.busPassword }), reconnect: false, timeout: 2000 }),
     stop: async () => {
       await Promise.all(processes.map((p) => p.stop()));
