@@ -150,8 +150,9 @@ export function redisStreams(channels: readonly Channel[]): RedisStream[] {
 
 /** `redis-cli ping` with the password from the secret file (never on the command line, never in env of the spec). */
 export function pingCheck(port: number, secretDir: string | undefined, accepted: readonly string[]): HealthCheck {
-  const auth = secretDir === undefined ? "" : `REDISCLI_AUTH="$(cat '${secretDir}/${PASSWORD_FILE}')" `;
-  const script = `reply="$(${auth}timeout ${PING_TIMEOUT_S} redis-cli -h 127.0.0.1 -p ${port} ping 2>&1)"; case "$reply" in ${accepted.join("|")}) exit 0;; esac; echo "$reply"; exit 1`;
+  // `read` is a shell builtin: the check needs nothing of the image beyond sh, timeout and redis-cli.
+  const auth = secretDir === undefined ? "" : `IFS= read -r REDISCLI_AUTH < '${secretDir}/${PASSWORD_FILE}'; export REDISCLI_AUTH; `;
+  const script = `${auth}reply="$(timeout ${PING_TIMEOUT_S} redis-cli -h 127.0.0.1 -p ${port} ping 2>&1)"; case "$reply" in ${accepted.join("|")}) exit 0;; esac; echo "$reply"; exit 1`;
   return { kind: "exec", command: ["sh", "-c", script] };
 }
 

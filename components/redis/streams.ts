@@ -21,9 +21,6 @@ export const RETENTION_KEY_PREFIX = "bp:retention:";
  * only command that makes an empty stream. The `:` keeps it apart from any valid consumer group name.
  */
 export const PLACEHOLDER_GROUP = "bp:init";
-/** How long the task waits for the primary to answer `PING` before it fails. */
-export const INIT_WAIT_SECONDS = 60;
-
 export interface InitStep {
   command: string[];
   /** An error reply prefix that means "already done" (e.g. `BUSYGROUP`). */
@@ -60,11 +57,14 @@ export interface InitScriptArgs {
   /** A file holding the password; absent when the stage runs without auth. */
   passwordFile?: string;
   steps: readonly InitStep[];
-  /** @default INIT_WAIT_SECONDS */
-  waitSeconds?: number;
 }
 
-/** The init task's script: wait for the primary, run every step, fail loudly on any other error. */
+/**
+ * The init task's script: check the primary answers, run every step, fail loudly on any other error.
+ * It runs once the nodes are healthy (Docker waits for their health checks, Kubernetes for the
+ * StatefulSet's readiness, and retries a failed Job), so it does not wait itself. It needs only sh and
+ * redis-cli of the image (`read` is a builtin).
+ */
 export function renderInitScript(args: InitScriptArgs): string {
   const lines = [
     "#!/bin/sh",
@@ -72,12 +72,9 @@ export function renderInitScript(args: InitScriptArgs): string {
     "set -eu",
     `host=${shellQuote(args.primary.host)}`,
     `port=${args.primary.port}`,
-    ...(args.passwordFile === undefined ? [] : [`REDISCLI_AUTH="$(cat ${shellQuote(args.passwordFile)})"`, "export REDISCLI_AUTH"]),
-    "waited=0",
-    'until reply="$(redis-cli -h "$host" -p "$port" ping 2>&1)" && [ "$reply" = PONG ]; do',
-    `  if [ "$waited" -ge ${args.waitSeconds ?? INIT_WAIT_SECONDS} ]; then echo "redis-init: $host:$port not ready: $reply" >&2; exit 1; fi`,
-    "  waited=$((waited + 1)); sleep 1",
-    "done",
+    ...(args.passwordFile === undefined ? [] : [`IFS= read -r REDISCLI_AUTH < ${shellQuote(args.passwordFile)} || [ -n "\${REDISCLI_AUTH:-}" ]`, "export REDISCLI_AUTH"]),
+    'reply="$(redis-cli -h "$host" -p "$port" ping 2>&1)" || true',
+    'if [ "$reply" != PONG ]; then echo "redis-init: $host:$port is not ready: $reply" >&2; exit 1; fi',
     "# run <tolerated error prefix or ''> <command...>",
     "run() {",
     '  tolerate="$1"; shift',

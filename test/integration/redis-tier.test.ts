@@ -199,6 +199,11 @@ describe("standalone without auth, nothing persisted (the local/ci shape)", () =
     const after = await runSmoke({ endpoints: cluster.endpoints, deadlineMs: DEADLINE_MS });
     expect(after.verdict, JSON.stringify(after.tiers[0])).toBe("pass");
   });
+
+  it("fails the init task loudly, naming the primary, when the primary does not answer", async () => {
+    await cluster.stopNode(0);
+    await expect(cluster.runInit()).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/redis-init: 127\.0\.0\.1:\d+ is not ready/) });
+  });
 });
 
 describe("a wrong route", () => {

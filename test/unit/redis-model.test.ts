@@ -173,7 +173,7 @@ describe("health checks", () => {
     const script = check.command[2]!;
     expect(check.command.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(script).toContain(`case "$reply" in ${accepted}) exit 0;;`);
-    expect(script).toContain(`REDISCLI_AUTH="$(cat '/run/secrets/redis/password')"`);
+    expect(script).toContain("IFS= read -r REDISCLI_AUTH < '/run/secrets/redis/password'; export REDISCLI_AUTH; ");
     expect(script).toMatch(/timeout \d+ redis-cli -h 127\.0\.0\.1 -p 6379 ping/);
   });
 

@@ -190,7 +190,7 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
       for (const group of channel.consumerGroups) expect(script).toContain(`'XGROUP' 'CREATE' '${channel.name}' '${group}' '$' 'MKSTREAM'`);
       expect(script).toContain(`'XTRIM' '${channel.name}' 'MAXLEN' '~' '${channel.retention.maxMessages}'`);
     }
-    expect(script).toContain(stage.redis!.auth.enabled ? `REDISCLI_AUTH="$(cat '/botplatform-task/password')"` : "set -eu");
+    expect(script).toContain(stage.redis!.auth.enabled ? "IFS= read -r REDISCLI_AUTH < '/botplatform-task/password'" : "set -eu");
     const password = uploads.find((u) => u.file === "/botplatform-task/password");
     expect(password?.content).toBe(stage.redis!.auth.enabled ? passwordOf(name) : undefined);
   });

@@ -48,7 +48,7 @@ describe("renderInitScript", () => {
 
   it("reads the password from the file, never inline, and only with auth", () => {
     const withAuth = renderInitScript({ primary: { host: "bp-ci-redis-0", port: 6379 }, passwordFile: "/botplatform-task/password", steps });
-    expect(withAuth).toContain(`REDISCLI_AUTH="$(cat '/botplatform-task/password')"`);
+    expect(withAuth).toContain("IFS= read -r REDISCLI_AUTH < '/botplatform-task/password'");
     const without = renderInitScript({ primary: { host: "bp-ci-redis-0", port: 6379 }, steps });
     expect(without).not.toContain("REDISCLI_AUTH");
   });
