@@ -33,6 +33,12 @@ export interface StartNatsClusterOptions {
   channels?: readonly Channel[];
   /** @default "it" */
   stack?: string;
+  /** Secrets a node's include is rendered with (fault injection: one node with a wrong route password). */
+  secretsFor?: (node: number, secrets: NatsSecrets) => NatsSecrets;
+  /** @default CLUSTER_FORM_TIMEOUT_MS */
+  formTimeoutMs?: number;
+  /** Start attempts (each with fresh ports). @default 3 */
+  attempts?: number;
 }
 
 export interface NatsClusterNode {
@@ -143,7 +149,7 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
     });
     for (const node of model.nodes) {
       writeFileSync(node.configFile, renderNatsConf(model, node));
-      const secret = renderNatsSecretConf(model, node, secrets);
+      const secret = renderNatsSecretConf(model, node, options.secretsFor?.(node.index, secrets) ?? secrets);
       if (secret !== undefined) {
         mkdirSync(join(dirs[node.index]!, "secret"), { mode: 0o700 });
         writeFileSync(node.secretFile, secret, { mode: 0o600 });
@@ -164,13 +170,13 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
           }).then((proc) => (started.push(proc), proc)),
         ),
       );
-      await waitForCluster(model.nodes.map((n) => monitorUrl(n.index)));
+      await waitForCluster(model.nodes.map((n) => monitorUrl(n.index)), options.formTimeoutMs);
       return clusterHandle(model, settings, channels, secrets, processes, monitorUrl);
     } catch (err) {
       await Promise.all(started.map((p) => p.stop()));
       throw err;
     }
-  });
+  }, options.attempts);
 }
 
 function clusterHandle(
