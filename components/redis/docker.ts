@@ -66,7 +66,9 @@ export function redisOnDocker(
         image: image.imageId,
         // The image's own non-root user from the first instruction on (no root entrypoint, no chown).
         user: `${REDIS_UID}:${REDIS_UID}`,
-        command: ["redis-server", `${node.paths.configDir}/${CONFIG_FILE}`],
+        // The program itself, not the image's entrypoint script: nothing of the image is relied on but its binaries.
+        entrypoints: ["redis-server"],
+        command: [`${node.paths.configDir}/${CONFIG_FILE}`],
         uploads: [
           { file: `${node.paths.configDir}/${CONFIG_FILE}`, content: renderRedisConf(model, node) },
           ...(secrets ? [secretUpload(AUTH_CONF_FILE, secrets.authConf), secretUpload(PASSWORD_FILE, secrets.password)] : []),

@@ -107,7 +107,8 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
     for (const c of nodes()) {
       const i = inputs(c);
       expect(i.user).toBe("999:999");
-      expect(i.command).toEqual(["redis-server", "/usr/local/etc/redis/redis.conf"]);
+      expect(i.entrypoints).toEqual(["redis-server"]);
+      expect(i.command).toEqual(["/usr/local/etc/redis/redis.conf"]);
       expect(i.restart).toBe("unless-stopped");
       expect(i.wait).toBe(true);
       expect(i.waitTimeout).toBeGreaterThan(0);
