@@ -22,7 +22,7 @@ export const NATS_ROUTE_USER = "route";
 export const NATS_SMOKE_SUBJECTS = "bp.smoke.>";
 /** Subjects of the smoke probe's core pub/sub and request/reply rounds (kept out of `BP_SMOKE`). */
 export const NATS_PROBE_SUBJECTS = "bp.probe.>";
-/** After the lame duck period, how long a node waits before it starts evicting clients. */
+/** At the start of lame duck mode, how long a node waits before it starts evicting clients. */
 const LAME_DUCK_GRACE_SECONDS = 10;
 
 /** Where a node's files live: differs per target (Docker uploads, Kubernetes mounts, harness temp dirs). */
@@ -143,7 +143,7 @@ export function natsModel(args: NatsModelArgs): NatsModel {
     jetstream: { maxFileStoreBytes: maxFileStoreBytes(settings), maxMemoryStoreBytes: bytesOf(settings.jetstream.maxMemoryStore) },
     auth: settings.auth.enabled ? { user: NATS_APP_USER, routeUser: NATS_ROUTE_USER, permissions: busPermissions(args.channels) } : undefined,
     lameDuckDurationSeconds: secondsOf(settings.lameDuckDuration),
-    lameDuckGracePeriodSeconds: Math.min(LAME_DUCK_GRACE_SECONDS, Math.floor(secondsOf(settings.lameDuckDuration) / 2)),
+    lameDuckGracePeriodSeconds: LAME_DUCK_GRACE_SECONDS,
     health: {
       startup: { kind: "http", path: "/healthz", port: monitorPort },
       readiness: { kind: "http", path: "/healthz?js-server-only=true", port: monitorPort },

@@ -7,6 +7,8 @@ import { authSettings, byteQuantity, bytesOf, duration, hostPort, imageSetting, 
 export const NATS_DEFAULT_VERSION = "2.14.10";
 /** Image with the `nats` CLI that runs the one-shot stream provisioning task. */
 export const NATS_BOX_DEFAULT_IMAGE = "natsio/nats-box:0.19.7";
+/** nats-server refuses a shorter lame duck period ("minimum is 30 seconds"). */
+const MIN_LAME_DUCK_SECONDS = 30;
 /** Longest lame duck a node may take to hand its clients over before it stops. */
 const MAX_LAME_DUCK_SECONDS = 5 * 60; // 5 min
 
@@ -31,7 +33,7 @@ export const natsSettings = z.strictObject({
     .prefault({}),
   /**
    * How long a stopping node stays in lame duck mode, handing its clients to the other nodes before it
-   * exits (Kubernetes preStop, Docker stop signal). @default "30s"
+   * exits (Kubernetes preStop, Docker stop signal); 30s to 5m. @default "30s"
    */
   lameDuckDuration: duration.default("30s"),
   /** Image of the stream provisioning task (needs `sh` and the `nats` CLI). @default "natsio/nats-box:0.19.7" */
@@ -68,8 +70,9 @@ export function natsSettingsProblems(settings: NatsSettings): StageProblem[] {
   if (bytesOf(maxMemoryStore) >= bytesOf(settings.resources.memory)) {
     problems.push({ path: "nats.jetstream.maxMemoryStore", message: `${maxMemoryStore} must be below nats.resources.memory (${settings.resources.memory}): the node would be OOM-killed first` });
   }
-  if (secondsOf(settings.lameDuckDuration) > MAX_LAME_DUCK_SECONDS) {
-    problems.push({ path: "nats.lameDuckDuration", message: `${settings.lameDuckDuration} is longer than ${MAX_LAME_DUCK_SECONDS / 60} minutes` });
+  const lameDuck = secondsOf(settings.lameDuckDuration);
+  if (lameDuck < MIN_LAME_DUCK_SECONDS || lameDuck > MAX_LAME_DUCK_SECONDS) {
+    problems.push({ path: "nats.lameDuckDuration", message: `${settings.lameDuckDuration} must be between ${MIN_LAME_DUCK_SECONDS} seconds (nats-server's minimum) and ${MAX_LAME_DUCK_SECONDS / 60} minutes` });
   }
   return problems;
 }

@@ -38,6 +38,17 @@ function endpoints(overrides: Partial<NonNullable<Endpoints["nats"]>> = {}): End
 }
 
 const smoke = (doc: Endpoints, deadlineMs = PASS_DEADLINE_MS): Promise<RunResult> => runSmoke({ endpoints: doc, tiers: ["nats"], deadlineMs });
+
+/** The smoke CLI as a child process on an endpoints file, as CI runs it after a deploy. */
+async function smokeCli(doc: Endpoints, args: string[]): Promise<{ code: number | undefined; output: string }> {
+  const file = join(dir, `endpoints-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(doc));
+  const argv = ["--import", "tsx", join(ROOT, "healthchecks/cli.ts"), "--endpoints", file, "--tiers", "nats", ...args];
+  return run(process.execPath, argv, { cwd: ROOT }).then(
+    (r) => ({ code: 0, output: `${r.stdout}${r.stderr}` }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code, output: `${e.stdout ?? ""}${e.stderr ?? ""}` }),
+  );
+}
 const stepOf = (result: RunResult, name: string) => result.tiers[0]?.steps.find((s) => s.name === name);
 
 beforeAll(async () => {
@@ -122,14 +133,9 @@ describe("the NATS probe on the healthy cluster", () => {
     expect(stepOf(result, "cluster")?.detail).toMatch(/^3\/3 servers, meta leader nats-\d/);
     expect(stepOf(result, "channels")?.detail).toBe("2 channel streams (R3) and 3 consumers present");
 
-    const file = join(dir, "endpoints.json");
-    writeFileSync(file, JSON.stringify(endpoints()));
-    const cli = await run(process.execPath, ["--import", "tsx", join(ROOT, "healthchecks/cli.ts"), "--endpoints", file, "--tiers", "nats", "--deadline", "20"], { cwd: ROOT }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" }),
-    );
-    expect(cli.code, cli.stderr).toBe(0);
-    expect(`${cli.stdout}${cli.stderr}`).not.toContain(cluster.secrets.busPassword);
+    const cli = await smokeCli(endpoints(), ["--deadline", "20"]);
+    expect(cli.code, cli.output).toBe(0);
+    expect(cli.output).not.toContain(cluster.secrets.busPassword);
   });
 
   it("leaves nothing behind: concurrent runs pass and BP_SMOKE keeps no message and no consumer", async () => {
@@ -159,6 +165,14 @@ describe("faults", () => {
     expect(result.tiers[0]?.reason).toMatch(/^cluster: 2\/3 servers alive \(1 missing\): nats-0 down/);
     expect(stepOf(result, "jetstream-round")?.detail).toMatch(/^published, fetched and acked seq \d+ on BP_SMOKE \(R3/);
     expect(stepOf(result, "channels")?.verdict).toBe("pass");
+
+    // The CLI: degraded passes (exit 0) unless --strict (exit 1); either way it names the node.
+    const lenient = await smokeCli(endpoints(), ["--deadline", "20"]);
+    expect(lenient.code, lenient.output).toBe(0);
+    expect(lenient.output).toMatch(/nats-0 down/);
+    const strict = await smokeCli(endpoints(), ["--deadline", "20", "--strict"]);
+    expect(strict.code, strict.output).toBe(1);
+    expect(strict.output).not.toContain(cluster.secrets.busPassword);
   });
 
   it("node 0 down and only node 0's monitorUrl known: still degraded naming nats-0 (the stream's replica view)", async () => {
@@ -176,5 +190,9 @@ describe("faults", () => {
     expect(result.verdict).toBe("fail");
     expect(result.tiers[0]?.reason).toMatch(/^not ready within 6 s \(\d+ attempts\): JetStream quorum lost \(needs 2 of 3 servers\): 1\/3 servers alive \(2 missing\): nats-0, nats-1 down$/);
     expect(elapsed).toBeLessThan(QUORUM_DEADLINE_MS + 3000);
+
+    const cli = await smokeCli(endpoints(), ["--deadline", String(QUORUM_DEADLINE_MS / 1000)]);
+    expect(cli.code, cli.output).toBe(1);
+    expect(cli.output).toMatch(/JetStream quorum lost \(needs 2 of 3 servers\)/);
   });
 });

@@ -194,10 +194,12 @@ describe("natsSettingsProblems", () => {
     [{ jetstream: { maxFileStore: "1Gi" } }, []],
     [{ jetstream: { maxMemoryStore: "512Mi" } }, ["nats.jetstream.maxMemoryStore"]],
     [{ lameDuckDuration: "10m" }, ["nats.lameDuckDuration"]],
+    [{ lameDuckDuration: "29s" }, ["nats.lameDuckDuration"]],
+    [{ lameDuckDuration: "30s" }, []],
     [{ jetstream: { maxFileStore: "4Gi", maxMemoryStore: "1Gi" }, lameDuckDuration: "1h" }, ["nats.jetstream.maxFileStore", "nats.jetstream.maxMemoryStore", "nats.lameDuckDuration"]],
   ])("%j -> %j", (raw, paths) => {
     const problems = natsSettingsProblems(natsSettings.parse(raw));
     expect(problems.map((p) => p.path)).toEqual(paths);
-    for (const problem of problems) expect(problem.message).toMatch(/nats\.|minutes/);
+    for (const problem of problems) expect(problem.message).toMatch(/nats\.|nats-server's minimum/);
   });
 });
