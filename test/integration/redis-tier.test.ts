@@ -151,7 +151,7 @@ describe("primary + replica with auth and AOF (the dev/staging shape)", () => {
     await expect.poll(() => withClient(cluster, 0, (c) => c.info("replication")), { timeout: 10 * 1000 }).toMatch(/slave0:.*state=online/);
   });
 
-  it("reports degraded, naming the replica, when the replica dies, and passes again once it is back", async () => {
+  it("reports degraded (1 of 1 expected replica missing) when the replica dies, fails with --strict, and passes again once it is back", async () => {
     const replica = cluster.model.nodes[1]!;
     await cluster.kill(1);
     const degraded = await runSmoke({ endpoints: cluster.endpoints, deadlineMs: DEADLINE_MS });
