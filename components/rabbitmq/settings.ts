@@ -23,7 +23,12 @@ export const rabbitmqSettings = z.strictObject({
    */
   deliveryLimit: z.number().int().min(1).max(1000).default(20),
   storage: storageSettings.prefault({}),
-  resources: resourceSettings.prefault({}),
+  /**
+   * CPU request, memory request and limit. The memory default is above the kit-wide 512Mi: an idle
+   * 3.10 node with management already uses ~140 MB, so 0.4 of 512Mi (205 MB) leaves little before
+   * the memory alarm blocks every publisher. @default { cpu: "250m", memory: "1Gi" }
+   */
+  resources: resourceSettings.extend({ memory: byteQuantity.default("1Gi") }).prefault({}),
   auth: authSettings.prefault({}),
   /** Docker only: host ports of node 0; node i publishes `port + i`. */
   hostPorts: z

@@ -115,7 +115,8 @@ describe("cluster formation", () => {
 
 describe("limits and files", () => {
   it.each([
-    [{}, "0.4", 512 * 1024 ** 2, 1024 ** 3],
+    [{}, "0.4", 1024 ** 3, 1024 ** 3],
+    [{ resources: { cpu: "1" } }, "0.4", 1024 ** 3, 1024 ** 3],
     [{ memoryHighWatermark: 0.6, diskFreeLimit: "2Gi", resources: { memory: "2Gi" } }, "0.6", 2 * 1024 ** 3, 2 * 1024 ** 3],
   ])("renders %j as watermark %s of %i bytes and a disk limit of %i bytes", (extra, watermark, total, disk) => {
     const conf = renderRabbitmqConf(model(1, local, { kind: "classic" }, extra), 0);

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { passwordHash, passwordSalt } from "../../components/rabbitmq/config.js";
+import { bytesOf } from "../../components/settings-common.js";
 import { parseStage, type Stage } from "../../components/stage.js";
 import { maskSecrets, PLAN_GENERATED_PREFIX, PLAN_SECRET_PREFIX, type PlannedResource } from "../../tools/plan/capture.js";
 import { readStackFile } from "../../tools/stack-file.js";
@@ -115,7 +116,7 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
       expect(i.envs).toEqual([`RABBITMQ_NODENAME=rabbit@${i.name}`, "RABBITMQ_USE_LONGNAME=false", "RABBITMQ_DIST_PORT=25672"]);
       expect(i.entrypoints.join(" ")).toContain('install -m 0600 /etc/rabbitmq-secret/erlang-cookie "$HOME/.erlang.cookie"');
       expect(i.networksAdvanced).toEqual([{ name: `bp-${stage.name}-net`, aliases: [i.name] }]);
-      expect(i.memory).toBe(Number(/^(\d+)Mi$/.exec(stage.rabbitmq!.resources.memory)?.[1]));
+      expect(i.memory * 1024 ** 2).toBe(bytesOf(stage.rabbitmq!.resources.memory));
     }
   });
 
