@@ -52,6 +52,18 @@ export function isConnectionError(err: unknown): boolean {
   return false;
 }
 
+const COORDINATOR_PENDING_TYPES = ["GROUP_COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR_FOR_GROUP", "GROUP_LOAD_IN_PROGRESS"];
+
+/** True while the group coordinator is not there yet (e.g. `__consumer_offsets` still being created). */
+export function isCoordinatorPending(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (e.name === "KafkaJSGroupCoordinatorNotFound") return true;
+    if (typeof type === "string" && COORDINATOR_PENDING_TYPES.includes(type)) return true;
+  }
+  return false;
+}
+
 /** A kafkajs error's innermost message (its wrappers say only "retries exceeded"). */
 function rootMessage(err: unknown): string {
   let e: unknown = err;
@@ -149,8 +161,7 @@ async function groupCommitRound(kafka: Kafka, admin: Admin, ctx: ProbeContext, o
         await withTimeout(ctx, "offset commit", commitOffset(cluster, groupId, topic, PARTITION, offset));
         break;
       } catch (err) {
-        const retriable = /coordinator (is )?not (available|found)|not the correct coordinator|coordinator is loading/i.test(rootMessage(err));
-        if (!retriable || remainingMs(ctx) < COORDINATOR_POLL_MS * 2) throw err;
+        if (!isCoordinatorPending(err) || remainingMs(ctx) < COORDINATOR_POLL_MS * 2) throw err;
         await sleep(COORDINATOR_POLL_MS, undefined, { signal: ctx.signal });
       }
     }

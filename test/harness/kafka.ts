@@ -10,7 +10,7 @@
  * `kafka-configs.sh`.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -34,8 +34,8 @@ const JAVA = process.env.KAFKA_HARNESS_JAVA ?? "java";
 
 /** Small heaps: three brokers and the tests share two cores. */
 export const DEFAULT_BROKER_HEAP_MB = 384;
-/** A JVM plus a quorum forming on a busy 2-core box. */
-const READY_TIMEOUT_MS = 90 * 1000;
+/** JVMs plus a quorum forming on a busy 2-core box (seen: > 90 s with five JVMs at load 60+). */
+const READY_TIMEOUT_MS = 150 * 1000;
 const TCP_CHECK_TIMEOUT_MS = 500;
 const READY_POLL_MS = 250;
 /** SIGTERM lets a broker hand off its partitions (controlled shutdown) before it exits. */
@@ -103,11 +103,20 @@ const LOG4J2_XML = (level: string, target: "SYSTEM_OUT" | "SYSTEM_ERR"): string 
 </Configuration>
 `;
 
+/** True when `jar` holds `entry`: zip keeps entry names uncompressed in its central directory. */
+function jarHas(jar: string, entry: string): boolean {
+  return existsSync(jar) && readFileSync(jar).includes(entry);
+}
+
 /** Stand-ins for the image's `kafka-topics.sh` / `kafka-configs.sh`, honouring the same env vars. */
 function writeToolWrappers(dir: string, log4j: string): string {
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
-  const tools: Record<string, string> = { "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand", "kafka-configs.sh": "kafka.admin.ConfigCommand" };
+  // ConfigCommand moved from core (Scala) to kafka-tools in later 4.x releases.
+  const configCommand = jarHas(join(KAFKA_LIBS, `kafka-tools-${KAFKA_HARNESS_VERSION}.jar`), "org/apache/kafka/tools/ConfigCommand.class")
+    ? "org.apache.kafka.tools.ConfigCommand"
+    : "kafka.admin.ConfigCommand";
+  const tools: Record<string, string> = { "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand", "kafka-configs.sh": configCommand };
   for (const [file, mainClass] of Object.entries(tools)) {
     const script = `#!/bin/sh\nexec ${JAVA} \${KAFKA_HEAP_OPTS:-} \${KAFKA_JVM_PERFORMANCE_OPTS:-} -Dlog4j2.configurationFile=${log4j} -cp '${KAFKA_LIBS}/*' ${mainClass} "$@"\n`;
     writeFileSync(join(bin, file), script, { mode: 0o755 });
@@ -198,8 +207,9 @@ export async function startKafkaCluster(options: StartKafkaOptions = {}): Promis
       return harnessNode;
     });
     const settled = await Promise.allSettled(starts);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) throw failed.reason;
+    // Every node's own failure (with its log tail): the node that broke the quorum is often not the first to time out.
+    const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason instanceof Error ? s.reason.message : String(s.reason)] : []));
+    if (failures.length > 0) throw new Error(`the Kafka cluster did not form:\n${failures.join("\n---\n")}`);
     const nodes = model.nodes.map((node) => started.find((s) => s.node.id === node.id)!);
 
     const brokers = model.bootstrap.map((b) => `${b.host}:${b.port}`);

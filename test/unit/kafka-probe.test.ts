@@ -7,7 +7,7 @@ import type { ITopicMetadata } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { parseEndpoints, type TierName } from "../../healthchecks/endpoints.js";
 import { judgeBrokers, judgePartitions, MAX_LISTED } from "../../healthchecks/kafka-judge.js";
-import { isConnectionError, kafkaProbe } from "../../healthchecks/kafka.js";
+import { isConnectionError, isCoordinatorPending, kafkaProbe } from "../../healthchecks/kafka.js";
 import type { Probe } from "../../healthchecks/probe.js";
 import { probes } from "../../healthchecks/registry.js";
 import { runSmoke } from "../../healthchecks/runner.js";
@@ -85,6 +85,18 @@ describe("isConnectionError", () => {
     [named("KafkaJSProtocolError"), false],
     ["a string", false],
   ])("%o -> %s", (error, expected) => expect(isConnectionError(error)).toBe(expected));
+});
+
+describe("isCoordinatorPending", () => {
+  const typed = (type: string) => Object.assign(new Error(type), { name: "KafkaJSProtocolError", type });
+  it.each([
+    [Object.assign(new Error("Failed to find group coordinator"), { name: "KafkaJSGroupCoordinatorNotFound" }), true],
+    [Object.assign(new Error("retries"), { name: "KafkaJSNumberOfRetriesExceeded", cause: typed("GROUP_COORDINATOR_NOT_AVAILABLE") }), true],
+    [typed("NOT_COORDINATOR_FOR_GROUP"), true],
+    [typed("GROUP_LOAD_IN_PROGRESS"), true],
+    [typed("NOT_ENOUGH_REPLICAS"), false],
+    [typed("GROUP_AUTHORIZATION_FAILED"), false],
+  ])("%o -> %s", (error, expected) => expect(isCoordinatorPending(error)).toBe(expected));
 });
 
 describe("the probe with nothing listening", () => {
