@@ -116,6 +116,10 @@ export async function jetstreamRound(nc: NatsConnection, ctx: ProbeContext, clus
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         inactive_threshold: SMOKE_CONSUMER_INACTIVE_MS * NS_PER_MS,
+        // The probe's own cursor needs no Raft group of its own: one replica in memory, created and
+        // deleted per run without disk churn on every node. The stream it reads stays replicated.
+        num_replicas: 1,
+        mem_storage: true,
       }),
     );
     const consumer = await jsCall(ctx, "consumer get", () => js.consumers.get(SMOKE_STREAM, consumerName));

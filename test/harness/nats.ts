@@ -111,7 +111,13 @@ export async function waitForCluster(monitorUrls: readonly string[], timeoutMs =
 const asStreamConfig = (stream: ChannelStream["stream"]): Partial<StreamConfig> => stream as unknown as Partial<StreamConfig>;
 const asConsumerConfig = (consumer: ChannelStream["consumers"][number]): Partial<ConsumerConfig> => consumer as unknown as Partial<ConsumerConfig>;
 
-/** Creates the model's streams and consumers through the JetStream API (add, or update when present). */
+/** How long a freshly created replicated stream may take to elect its leader. */
+const STREAM_LEADER_TIMEOUT_MS = 10 * 1000; // 10 s
+
+/**
+ * Creates the model's streams and consumers through the JetStream API (add, or update when present),
+ * and returns once every stream has a leader (until then a publish finds no responder).
+ */
 export async function applyStreams(nc: NatsConnection, streams: readonly ChannelStream[]): Promise<void> {
   const jsm = await nc.jetstreamManager();
   for (const { stream, consumers } of streams) {
@@ -122,6 +128,13 @@ export async function applyStreams(nc: NatsConnection, streams: readonly Channel
       const present = await jsm.consumers.info(stream.name, consumer.durable_name).then(() => true, () => false);
       if (present) await jsm.consumers.update(stream.name, consumer.durable_name, asConsumerConfig(consumer));
       else await jsm.consumers.add(stream.name, asConsumerConfig(consumer));
+    }
+  }
+  const until = Date.now() + STREAM_LEADER_TIMEOUT_MS;
+  for (const { stream } of streams) {
+    while (!(await jsm.streams.info(stream.name)).cluster?.leader) {
+      if (Date.now() > until) throw new Error(`stream ${stream.name} has no leader after ${STREAM_LEADER_TIMEOUT_MS} ms`);
+      await sleep(50);
     }
   }
 }
