@@ -69,8 +69,7 @@ function formationLines(model: RabbitmqModel): string[] {
     "cluster_formation.k8s.address_type = hostname",
     `cluster_formation.k8s.service_name = ${f.headlessService}`,
     `cluster_formation.k8s.hostname_suffix = ${f.hostnameSuffix}`,
-    // Never let discovery remove a node that is merely down for a while.
-    "cluster_formation.node_cleanup.only_log_warning = true",
+    // No `node_cleanup` keys: 3.x only logs absent nodes by default, and 4.1's plugin has no cleanup.
   ];
 }
 
