@@ -163,7 +163,12 @@ export function statefulTier(args: StatefulTierArgs, parent: pulumi.Resource): S
           metadata: {
             labels,
             // A config change rolls the pods: the ConfigMap content is part of the pod template.
-            annotations: { "botplatform.io/config-hash": pulumi.output(args.configFiles).apply(hashOf) },
+            annotations: {
+              "botplatform.io/config-hash": pulumi.output(args.configFiles).apply(hashOf),
+              // A changed password must restart the pods too. A truncated SHA-256 of high-entropy
+              // secrets reveals nothing, so it is shown in plain text.
+              ...(args.secretFiles ? { "botplatform.io/secret-hash": pulumi.unsecret(pulumi.output(args.secretFiles).apply(hashOf)) } : {}),
+            },
           },
           spec: {
             serviceAccountName: args.serviceAccountName,

@@ -45,7 +45,10 @@ function dockerTask(args: InitTaskArgs, target: DockerTarget, parent: pulumi.Res
     {
       name,
       image: args.image,
-      command: args.command,
+      // Exactly the argv, as on Kubernetes: the image's entrypoint script plays no part.
+      entrypoints: args.command.slice(0, 1),
+      command: args.command.slice(1),
+      user: String(args.runAsUser),
       networksAdvanced: [{ name: target.networkName }],
       uploads: Object.entries(args.files ?? {}).map(([file, content]) => ({ file: `${INIT_TASK_FILES_DIR}/${file}`, content })),
       labels: dockerLabels(target.stage.name, args.tier),

@@ -152,7 +152,7 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
     const { plan, stage } = get();
     const task = ofType(plan, "docker:index/container:Container").find((c) => c.name === `bp-${stage.name}-kafka-topics`);
     const i = inputs(task);
-    expect([i.attach, i.mustRun, i.command]).toEqual([true, false, ["sh", "/botplatform-task/topics.sh"]]);
+    expect([i.attach, i.mustRun, [...i.entrypoints, ...i.command]]).toEqual([true, false, ["sh", "/botplatform-task/topics.sh"]]);
     expect(task!.dependsOn).toEqual(expect.arrayContaining(nodes().map((n) => n.name)));
     const uploads = reveal<Obj[]>(i.uploads);
     const script = uploads.find((u) => u.file === "/botplatform-task/topics.sh")!.content as string;

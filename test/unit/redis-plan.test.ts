@@ -182,7 +182,7 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
     }
     const i = inputs(task);
     expect([i.attach, i.mustRun, i.image]).toEqual([true, false, stage.redis!.image ?? `redis:${stage.redis!.version}`]);
-    expect(i.command).toEqual(["sh", "/botplatform-task/init.sh"]);
+    expect([...i.entrypoints, ...i.command]).toEqual(["sh", "/botplatform-task/init.sh"]);
     const uploads = reveal<Obj[]>(i.uploads);
     expect(isSecretMarked(i.uploads)).toBe(stage.redis!.auth.enabled);
     const script = uploads.find((u) => u.file === "/botplatform-task/init.sh")!.content as string;

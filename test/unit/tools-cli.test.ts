@@ -22,8 +22,8 @@ describe("npm run validate", () => {
     });
     const result = await runTool("tools/validate.ts", [path]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("4 problems");
-    for (const path of ["redisPassword", "nats.nodes", "kafka.replicationFactor", "redis.auth.enabled"]) expect(result.stdout).toContain(`- ${path}: `);
+    expect(result.stdout).toContain("5 problems");
+    for (const path of ["redisPassword", "nats.nodes", "kafka.replicationFactor", "redis.auth.enabled", "smoke.image"]) expect(result.stdout).toContain(`- ${path}: `);
     expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(result.stdout + result.stderr).not.toContain("hunter2-plaintext");
   });
