@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stageSecret } from "../secrets.js";
 import type { Stage } from "../stage.js";
+import { statefulNames } from "../targets/kubernetes.js";
 import { TIER_FACTORIES, type TierArgs, type TierComponent } from "../tiers.js";
 import { renderDefinitionsFor } from "./config.js";
 import { rabbitmqDockerAddressing, rabbitmqOnDocker, type RabbitmqSecretFiles } from "./docker.js";
@@ -14,7 +15,6 @@ import { rabbitmqEndpointBlock, type RabbitmqEntry } from "./endpoint.js";
 import { COMPONENT, rabbitmqKubernetesAddressing, rabbitmqKubernetesEntry, rabbitmqOnKubernetes } from "./kubernetes.js";
 import { AUTH_OFF_PASSWORD, rabbitmqModel, type RabbitmqModel } from "./model.js";
 import type { RabbitmqSettings } from "./settings.js";
-import { statefulNames } from "../targets/kubernetes.js";
 
 export class RabbitmqTier extends pulumi.ComponentResource implements TierComponent {
   readonly endpoint: pulumi.Output<object>;

@@ -76,6 +76,12 @@ export interface RabbitmqCluster {
 
 const keepDirs = (): boolean => process.env.BP_KEEP_HARNESS_DIRS === "1";
 
+// Node data lives outside the per-process dirs process.ts cleans up: remove it too if a test never stops its cluster.
+const clusterDirs = new Set<string>();
+process.once("exit", () => {
+  if (!keepDirs()) for (const dir of clusterDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: LOCALHOST, port }, () => {
@@ -138,6 +144,7 @@ export async function startRabbitmqCluster(options: StartRabbitmqClusterOptions 
   const management = ports.slice(count, 2 * count);
   const dist = ports.slice(2 * count, 3 * count);
   const dir = makeTempDir("rabbitmq-cluster");
+  clusterDirs.add(dir);
   const stack = options.stack ?? "harness";
   const password = options.password ?? randomBytes(12).toString("hex");
   const cookie = randomBytes(16).toString("hex").toUpperCase();
@@ -229,6 +236,7 @@ export async function startRabbitmqCluster(options: StartRabbitmqClusterOptions 
     await Promise.all(nodes.map((n) => n.kill()));
     await epmd.stop();
     if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
+    clusterDirs.delete(dir);
   };
 
   try {
