@@ -43,7 +43,7 @@ interface InternalBroker {
   }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>;
 }
 
-interface InternalCluster {
+export interface WireCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   refreshMetadata(topics?: string[]): Promise<void>;
@@ -53,7 +53,7 @@ interface InternalCluster {
   findControllerBroker(): Promise<InternalBroker>;
 }
 
-type ClusterFactory = (options: { allowAutoTopicCreation: boolean }) => InternalCluster;
+type ClusterFactory = (options: { allowAutoTopicCreation: boolean }) => WireCluster;
 
 const CONSUMER_REPLICA_ID = -1;
 const READ_COMMITTED = 1;
@@ -65,7 +65,7 @@ export class KafkaWireError extends Error {
 }
 
 /** The cluster factory kafkajs keeps under a private symbol of its client. */
-export function createWireCluster(kafka: Kafka): InternalCluster {
+export function createWireCluster(kafka: Kafka): WireCluster {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
   const factory = symbol === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[symbol];
   if (typeof factory !== "function") throw new KafkaWireError("this kafkajs version has no private cluster factory (the probe needs kafkajs 2.x)");
@@ -73,7 +73,7 @@ export function createWireCluster(kafka: Kafka): InternalCluster {
 }
 
 /** The record at `offset` of `topic`/`partition`, read from the partition's leader; undefined if absent. */
-export async function fetchAt(cluster: InternalCluster, topic: string, partition: number, offset: string): Promise<FetchedMessage | undefined> {
+export async function fetchAt(cluster: WireCluster, topic: string, partition: number, offset: string): Promise<FetchedMessage | undefined> {
   await cluster.refreshMetadata([topic]);
   const leaders = cluster.findLeaderForPartitions(topic, [partition]);
   const leader = Object.keys(leaders)[0];
@@ -93,7 +93,7 @@ export async function fetchAt(cluster: InternalCluster, topic: string, partition
 }
 
 /** Resolves once the active KRaft controller has validated (not created) `topic`. */
-export async function validateTopicCreation(cluster: InternalCluster, topic: string, timeoutMs: number): Promise<void> {
+export async function validateTopicCreation(cluster: WireCluster, topic: string, timeoutMs: number): Promise<void> {
   await cluster.refreshMetadata();
   // In KRaft the metadata's "controller" is any live broker; it forwards the request to the real one.
   const broker = await cluster.findControllerBroker();
@@ -101,7 +101,7 @@ export async function validateTopicCreation(cluster: InternalCluster, topic: str
 }
 
 /** Commits `offset` for a member-less group through its coordinator (generation -1: no join needed). */
-export async function commitOffset(cluster: InternalCluster, groupId: string, topic: string, partition: number, offset: string): Promise<void> {
+export async function commitOffset(cluster: WireCluster, groupId: string, topic: string, partition: number, offset: string): Promise<void> {
   const coordinator = await cluster.findGroupCoordinator({ groupId });
   const response = await coordinator.offsetCommit({
     groupId,

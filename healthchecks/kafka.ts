@@ -19,7 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Admin, type ITopicMetadata, type Producer, type SASLOptions } from "kafkajs";
 import { KAFKA_SMOKE_TOPIC } from "../components/kafka/topics.js";
 import type { KafkaEndpoint } from "./endpoints.js";
-import { commitOffset, createWireCluster, fetchAt, validateTopicCreation } from "./kafka-wire.js";
+import { commitOffset, createWireCluster, fetchAt, validateTopicCreation, type WireCluster } from "./kafka-wire.js";
 import { judgeBrokers, judgePartitions, type TopicExpectation } from "./kafka-judge.js";
 import { NotReadyError, type Probe, type ProbeContext } from "./probe.js";
 import { StepRecorder, errorMessage, remainingMs, withTimeout, type StepOutcome } from "./steps.js";
@@ -87,11 +87,27 @@ export function newKafkaClient(endpoint: KafkaEndpoint, ctx: Pick<ProbeContext, 
   });
 }
 
-async function controllerRound(kafka: Kafka, ctx: ProbeContext, closers: (() => Promise<void>)[]): Promise<StepOutcome> {
-  const cluster = createWireCluster(kafka);
-  closers.push(() => cluster.disconnect());
+/** The one kafkajs-internal connection the controller, fetch and commit rounds share, opened on first use. */
+type WireConnection = () => Promise<WireCluster>;
+
+function wireConnection(kafka: Kafka, ctx: ProbeContext, closers: (() => Promise<void>)[]): WireConnection {
+  let connected: Promise<WireCluster> | undefined;
+  return () => {
+    connected ??= (async () => {
+      const cluster = createWireCluster(kafka);
+      closers.push(() => cluster.disconnect());
+      await withTimeout(ctx, "connect", cluster.connect());
+      return cluster;
+    })();
+    // A failed connect is not cached: the next round tries again.
+    connected.catch(() => (connected = undefined));
+    return connected;
+  };
+}
+
+async function controllerRound(wire: WireConnection, ctx: ProbeContext): Promise<StepOutcome> {
+  const cluster = await wire();
   const topic = `${KAFKA_SMOKE_TOPIC.name}.${ctx.runId}`;
-  await withTimeout(ctx, "controller connect", cluster.connect());
   await withTimeout(ctx, "validate-only CreateTopics (no active KRaft controller?)", validateTopicCreation(cluster, topic, CONTROLLER_TIMEOUT_MS), CONTROLLER_TIMEOUT_MS);
   return "the active KRaft controller validated a CreateTopics";
 }
@@ -136,10 +152,8 @@ async function produceRound(producer: Producer, admin: Admin, ctx: ProbeContext,
   return { outcome: `acks=all to ${KAFKA_SMOKE_TOPIC.name}[${PARTITION}] at offset ${offset}${created}`, produced: { offset, ...record } };
 }
 
-async function fetchRound(kafka: Kafka, ctx: ProbeContext, produced: Produced, closers: (() => Promise<void>)[]): Promise<StepOutcome> {
-  const cluster = createWireCluster(kafka);
-  closers.push(() => cluster.disconnect());
-  await withTimeout(ctx, "fetch connect", cluster.connect());
+async function fetchRound(wire: WireConnection, ctx: ProbeContext, produced: Produced): Promise<StepOutcome> {
+  const cluster = await wire();
   const message = await withTimeout(ctx, "fetch", fetchAt(cluster, KAFKA_SMOKE_TOPIC.name, PARTITION, produced.offset));
   if (message === undefined) return { verdict: "fail", detail: `no record at ${KAFKA_SMOKE_TOPIC.name}[${PARTITION}] offset ${produced.offset}` };
   if (message.key?.toString() !== produced.key || message.value?.toString() !== produced.value) {
@@ -148,12 +162,10 @@ async function fetchRound(kafka: Kafka, ctx: ProbeContext, produced: Produced, c
   return `read back offset ${produced.offset} from the partition leader`;
 }
 
-async function groupCommitRound(kafka: Kafka, admin: Admin, ctx: ProbeContext, offset: string, closers: (() => Promise<void>)[]): Promise<StepOutcome> {
-  const cluster = createWireCluster(kafka);
-  closers.push(() => cluster.disconnect());
+async function groupCommitRound(wire: WireConnection, admin: Admin, ctx: ProbeContext, offset: string): Promise<StepOutcome> {
+  const cluster = await wire();
   const groupId = ctx.runId;
   const topic = KAFKA_SMOKE_TOPIC.name;
-  await withTimeout(ctx, "coordinator connect", cluster.connect());
   try {
     // On a fresh cluster the first lookup creates `__consumer_offsets`; the coordinator comes up shortly.
     for (;;) {
@@ -229,7 +241,8 @@ export const kafkaProbe: Probe = async (ctx) => {
 
     const cluster = await steps.run("cluster", explained(async () => judgeBrokers(await withTimeout(ctx, "describe cluster", admin.describeCluster()), endpoint.brokers, clusterSize)));
     if (cluster.verdict === "fail") return steps.result();
-    await steps.run("controller", explained(() => controllerRound(kafka, ctx, closers)));
+    const wire = wireConnection(kafka, ctx, closers);
+    await steps.run("controller", explained(() => controllerRound(wire, ctx)));
     let produced: Produced | undefined;
     const produce = await steps.run("produce", explained(async () => {
       const round = await produceRound(producer, admin, ctx, clusterSize);
@@ -238,8 +251,8 @@ export const kafkaProbe: Probe = async (ctx) => {
     }));
     if (produce.verdict !== "fail" && produced !== undefined) {
       const offset = produced.offset;
-      const fetch = await steps.run("fetch", explained(() => fetchRound(kafka, ctx, produced!, closers)));
-      if (fetch.verdict !== "fail") await steps.run("group-commit", explained(() => groupCommitRound(kafka, admin, ctx, String(BigInt(offset) + 1n), closers)));
+      const fetch = await steps.run("fetch", explained(() => fetchRound(wire, ctx, produced!)));
+      if (fetch.verdict !== "fail") await steps.run("group-commit", explained(() => groupCommitRound(wire, admin, ctx, String(BigInt(offset) + 1n))));
     }
     await steps.run("partitions", explained(() => partitionsCheck(admin, ctx)));
     return steps.result();

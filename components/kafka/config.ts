@@ -50,6 +50,7 @@ export function serverProperties(model: KafkaModel, node: KafkaNode): Properties
     ["share.coordinator.state.topic.min.isr", String(Math.min(model.replication.minInsyncReplicas, model.replication.internalTopicReplicationFactor))],
     ["group.initial.rebalance.delay.ms", String(model.groupInitialRebalanceDelayMs)],
   );
+  if (model.offsetsTopicPartitions !== undefined) props.push(["offsets.topic.num.partitions", String(model.offsetsTopicPartitions)]);
   return props;
 }
 

@@ -110,6 +110,8 @@ export interface KafkaModel {
   replication: KafkaReplication;
   /** Throw-away stages skip the first consumer group's rebalance delay. */
   groupInitialRebalanceDelayMs: number;
+  /** `offsets.topic.num.partitions` when not Kafka's default (50); fixed once the topic exists. */
+  offsetsTopicPartitions?: number;
   sasl: boolean;
   /** EXTERNAL address of every broker: the bootstrap list of the endpoints contract. */
   bootstrap: HostPort[];
@@ -124,6 +126,12 @@ export interface KafkaModel {
 
 /** Kafka's default first-rebalance delay (3 s), kept on stages whose consumers matter. */
 export const DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS = 3000;
+/**
+ * `__consumer_offsets` partitions on throw-away stages. A fresh cluster creates the topic on the first
+ * group lookup: with Kafka's 50 partitions that took 3-5 s on the 2-core CI box, with 6 about 1 s (see
+ * bench/kafka-probe.ts). Such clusters hold a handful of groups and live for a pipeline run.
+ */
+export const THROWAWAY_OFFSETS_TOPIC_PARTITIONS = 6;
 /** Share of the container memory given to the JVM heap; Kafka serves reads from the page cache. */
 const HEAP_SHARE = 0.5;
 const MIN_HEAP_MB = 256;
@@ -189,6 +197,7 @@ export function kafkaModel(args: KafkaModelArgs): KafkaModel {
       .map((node) => `${node.id}@${node.host}:${listenerOf(node, "controller").bind.port}`),
     replication,
     groupInitialRebalanceDelayMs: stage.throwaway ? 0 : DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS,
+    ...(stage.throwaway && { offsetsTopicPartitions: THROWAWAY_OFFSETS_TOPIC_PARTITIONS }),
     sasl,
     bootstrap: brokers.map((node) => advertisedOf(node, "external")),
     inTargetBootstrap: brokers.map((node) => advertisedOf(node, "client")),

@@ -135,6 +135,16 @@ describe("combined nodes on Docker", () => {
     });
   });
 
+  it.each([
+    ["ci", "6"],
+    ["dev", "6"],
+    ["staging", undefined],
+    ["prod", undefined],
+  ])("gives __consumer_offsets few partitions only on throw-away stages (%s -> %s)", (environment, partitions) => {
+    const stage = parseStage(environment, { environment, target: "docker", tiers: ["kafka"], kafka: { brokers: 3 } });
+    expect(propsOf(kafkaModel({ stage, addressing: docker }), 0).get("offsets.topic.num.partitions")).toBe(partitions);
+  });
+
   it("keeps log.dirs below the volume root (a fresh volume may hold lost+found)", () => {
     expect(propsOf(model, 0).get("log.dirs")).toBe("/var/lib/kafka/data/kafka-log");
   });
