@@ -16,6 +16,7 @@ import { parseEndpoints, type Endpoints } from "../../healthchecks/endpoints.js"
 import { SMOKE_STREAM } from "../../healthchecks/nats-jetstream.js";
 import { runSmoke, type RunResult } from "../../healthchecks/runner.js";
 import { NATS_CLI_BIN, applyStreams, startNatsCluster, type NatsCluster } from "../harness/nats.js";
+import { freePorts } from "../harness/ports.js";
 
 const ROOT = resolve(__dirname, "../..");
 const run = promisify(execFile);
@@ -146,6 +147,21 @@ describe("the NATS probe on the healthy cluster", () => {
     expect(info.config.num_replicas).toBe(3);
     expect(info.state.messages).toBe(0);
     expect(info.state.consumer_count).toBe(0);
+  });
+
+  it("fails at once on a wrong password (no retries: waiting cannot fix it), never printing it", async () => {
+    const wrong = "not-the-bus-password";
+    const result = await smoke(endpoints({ password: wrong }));
+    expect(result.tiers[0]).toMatchObject({ verdict: "fail", attempts: 1 });
+    expect(result.tiers[0]?.reason).toMatch(/^connect: .*authorization violation/i);
+    expect(JSON.stringify(result)).not.toContain(wrong);
+  });
+
+  it("fails at the deadline when no server answers, saying so", async () => {
+    const [a, b] = await freePorts(2);
+    const result = await smoke(endpoints({ servers: [`nats://127.0.0.1:${a}`, `nats://127.0.0.1:${b}`], monitorUrls: undefined }), 3000);
+    expect(result.verdict).toBe("fail");
+    expect(result.tiers[0]?.reason).toMatch(/^not ready within 3 s \(\d+ attempts\): no server answered/);
   });
 
   it("fails the channels step naming a missing consumer group", async () => {
