@@ -121,7 +121,13 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
     stopping ??= (async () => {
       if (!exited) {
         child.kill("SIGTERM");
-        const graceful = await Promise.race([exitPromise.then(() => true), sleep(options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, false)]);
+        // The grace timer is cancelled on a clean exit, so it never holds the event loop open.
+        const grace = new AbortController();
+        const graceful = await Promise.race([
+          exitPromise.then(() => true),
+          sleep(options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, false, { signal: grace.signal }).catch(() => false),
+        ]);
+        grace.abort();
         if (!graceful) {
           child.kill("SIGKILL");
           await exitPromise;
