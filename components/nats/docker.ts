@@ -9,6 +9,7 @@ import { bytesOf } from "../settings-common.js";
 import { dockerAddressing, type Addressing } from "../targets/addressing.js";
 import { containerName, dockerLabels, dockerMemoryMb, nodeVolume, remoteImage, type DockerTarget } from "../targets/docker.js";
 import { dockerHealthcheck } from "../targets/health.js";
+import { IMAGE_CONTRACTS } from "../targets/image-contract.js";
 import { renderNatsConf, renderNatsSecretConf, type NatsSecrets } from "./config.js";
 import { NATS_PORTS, type NatsLayout, type NatsModel } from "./model.js";
 import type { NatsSettings } from "./settings.js";
@@ -26,7 +27,7 @@ const STOP_MARGIN_S = 10;
 export const NATS_DOCKER_LAYOUT: NatsLayout = {
   configFile: () => "/etc/nats/nats.conf",
   secretFile: () => "/etc/nats/secret/nats-secret.conf",
-  storeDir: () => "/data",
+  storeDir: () => IMAGE_CONTRACTS.nats.dataDir,
 };
 
 /** Peers reach node i by container name on the stage network; clients on the host use `hostPorts.* + i`. */

@@ -8,6 +8,7 @@ import type { Channel } from "../channels.js";
 import { bytesOf } from "../settings-common.js";
 import type { Addressing, HostPort } from "../targets/addressing.js";
 import type { HealthCheck } from "../targets/health.js";
+import { IMAGE_CONTRACTS } from "../targets/image-contract.js";
 import type { RabbitmqSettings } from "./settings.js";
 import { channelTopology, VHOST, type Topology } from "./topology.js";
 
@@ -15,8 +16,8 @@ import { channelTopology, VHOST, type Topology } from "./topology.js";
 export const RABBITMQ_PORTS = { amqp: 5672, management: 15672, dist: 25672, epmd: 4369 } as const;
 export type RabbitmqService = keyof typeof RABBITMQ_PORTS;
 /** uid/gid of `rabbitmq` in the official image. */
-export const RABBITMQ_UID = 999;
-export const DATA_DIR = "/var/lib/rabbitmq";
+export const RABBITMQ_UID = IMAGE_CONTRACTS.rabbitmq.user.uid;
+export const DATA_DIR = IMAGE_CONTRACTS.rabbitmq.dataDir;
 export const CONFIG_DIR = "/etc/rabbitmq";
 /** Cookie and definitions (password hashes) live apart from the plain config: a Secret / secret uploads. */
 export const SECRET_DIR = "/etc/rabbitmq-secret";

@@ -6,12 +6,13 @@
 import type { Channel } from "../channels.js";
 import { bytesOf, secondsOf } from "../settings-common.js";
 import type { Addressing, HostPort } from "../targets/addressing.js";
+import { IMAGE_CONTRACTS } from "../targets/image-contract.js";
 import type { HealthCheck } from "../targets/health.js";
 import type { RedisSettings } from "./settings.js";
 
 export const REDIS_PORT = 6379;
 /** The official image's `redis` user (and group). */
-export const REDIS_UID = 999;
+export const REDIS_UID = IMAGE_CONTRACTS.redis.user.uid;
 /** The addressing service name of the client port. */
 export const CLIENT_SERVICE = "client";
 export const REDIS_PORTS = { [CLIENT_SERVICE]: REDIS_PORT } as const;
@@ -34,7 +35,7 @@ export interface RedisPaths {
 }
 
 /** Paths inside the official image (data in `/data`, as the image declares). */
-export const CONTAINER_PATHS: RedisPaths = { dataDir: "/data", configDir: "/usr/local/etc/redis", secretDir: "/run/secrets/redis" };
+export const CONTAINER_PATHS: RedisPaths = { dataDir: IMAGE_CONTRACTS.redis.dataDir, configDir: "/usr/local/etc/redis", secretDir: "/run/secrets/redis" };
 
 export type RedisRole = "primary" | "replica";
 

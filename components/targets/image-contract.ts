@@ -31,8 +31,11 @@ export interface ImageContract {
    * one). Data volumes must be writable by it; the test images run everything as this user.
    */
   user: ImageUser;
-  /** Directories that exist in the image, owned by `user` (a fresh named volume mounted there inherits that). */
-  writableDirs: readonly string[];
+  /**
+   * Where the kit mounts the node's data volume: exists in the image, owned by `user` (a fresh named
+   * volume mounted there inherits that). None for a tools image.
+   */
+  dataDir?: string;
   /** Environment the kit's commands rely on. */
   env: Readonly<Record<string, string>>;
 }
@@ -45,7 +48,7 @@ export const IMAGE_CONTRACTS = {
     repository: "redis",
     programs: ["redis-server", "redis-cli", "sh", "timeout"],
     user: { name: "redis", uid: 999, gid: 999 },
-    writableDirs: ["/data"],
+    dataDir: "/data",
     env: {},
   },
   /** `nats:<version>-alpine`: root; the alpine variant for the `wget` of the HTTP health check. */
@@ -54,7 +57,7 @@ export const IMAGE_CONTRACTS = {
     repository: "nats",
     programs: ["nats-server", "wget"],
     user: { name: "root", uid: 0, gid: 0 },
-    writableDirs: ["/data"],
+    dataDir: "/data",
     env: {},
   },
   /** `natsio/nats-box`: the `nats` CLI the NATS channel init task runs. */
@@ -63,7 +66,6 @@ export const IMAGE_CONTRACTS = {
     repository: "natsio/nats-box",
     programs: ["nats", "sh"],
     user: { name: "root", uid: 0, gid: 0 },
-    writableDirs: [],
     env: {},
   },
   /** `apache/kafka:<version>`: tools in /opt/kafka/bin, the `appuser` 1000 (components/kafka). */
@@ -82,7 +84,7 @@ export const IMAGE_CONTRACTS = {
       "/opt/kafka/bin/kafka-broker-api-versions.sh",
     ],
     user: { name: "appuser", uid: 1000, gid: 1000 },
-    writableDirs: ["/var/lib/kafka/data"],
+    dataDir: "/var/lib/kafka/data",
     env: {},
   },
   /** `rabbitmq:<version>-management`: the `rabbitmq` user 999, its home (Erlang cookie) /var/lib/rabbitmq. */
@@ -93,7 +95,7 @@ export const IMAGE_CONTRACTS = {
     // not root) after `install`ing the Erlang cookie into $HOME.
     programs: ["sh", "install", "docker-entrypoint.sh", "rabbitmq-server", "rabbitmq-diagnostics", "rabbitmqctl", "rabbitmq-plugins", "rabbitmq-upgrade"],
     user: { name: "rabbitmq", uid: 999, gid: 999 },
-    writableDirs: ["/var/lib/rabbitmq", "/etc/rabbitmq"],
+    dataDir: "/var/lib/rabbitmq",
     env: { HOME: "/var/lib/rabbitmq" },
   },
 } as const satisfies Record<string, ImageContract>;

@@ -173,11 +173,11 @@ export const CONTEXT_ROOT = "rootfs";
 
 /** The Dockerfile of a recipe, FROM the shared base image. */
 export function dockerfile(recipe: ImageRecipe, baseImage: string): string {
-  const { user, writableDirs, env } = recipe.contract;
+  const { user, dataDir, env } = recipe.contract;
   const lines = [`FROM ${baseImage}`, "SHELL [\"/bin/bash\", \"-euo\", \"pipefail\", \"-c\"]"];
   if (user.uid !== 0) {
     // Before the packages: their maintainer scripts find the user and keep its fixed uid.
-    const home = env.HOME ?? writableDirs[0] ?? `/home/${user.name}`;
+    const home = env.HOME ?? dataDir ?? `/home/${user.name}`;
     lines.push(`RUN groupadd --system --gid ${user.gid} ${user.name} && useradd --system --uid ${user.uid} --gid ${user.gid} --home-dir ${home} --no-create-home --shell /usr/sbin/nologin ${user.name}`);
   }
   if (recipe.packages.length > 0) {
@@ -186,8 +186,7 @@ export function dockerfile(recipe: ImageRecipe, baseImage: string): string {
     );
   }
   if (recipe.files.length > 0) lines.push(`COPY ${CONTEXT_ROOT}/ /`);
-  const dirs = writableDirs.map((dir) => `mkdir -p ${dir} && chown ${user.uid}:${user.gid} ${dir}`);
-  const setup = [...dirs, ...recipe.setup];
+  const setup = [...(dataDir !== undefined ? [`mkdir -p ${dataDir} && chown ${user.uid}:${user.gid} ${dataDir}`] : []), ...recipe.setup];
   if (setup.length > 0) lines.push(`RUN ${setup.join(" && ")}`);
   const allEnv = { ...env, ...recipe.env };
   for (const key of Object.keys(allEnv).sort()) lines.push(`ENV ${key}=${JSON.stringify(allEnv[key])}`);
@@ -205,7 +204,7 @@ export function contractCheckScript(contract: ImageContract): string {
         ? `[ -x ${program} ] || { echo "missing program ${program}"; exit 1; }`
         : `command -v ${program} >/dev/null || { echo "missing program ${program} on PATH"; exit 1; }`,
     ),
-    ...contract.writableDirs.map(
+    ...(contract.dataDir === undefined ? [] : [contract.dataDir]).map(
       (dir) => `[ "$(stat -c %u ${dir})" = ${contract.user.uid} ] && touch ${dir}/.probe && rm ${dir}/.probe || { echo "${dir} is not writable by uid ${contract.user.uid}"; exit 1; }`,
     ),
     ...Object.entries(contract.env).map(([key, value]) => `[ "$${key}" = ${JSON.stringify(value)} ] || { echo "${key} is not ${value}"; exit 1; }`),

@@ -82,7 +82,8 @@ describe("recipes", () => {
       expect(useradd).toBeGreaterThan(0);
       if (apt !== -1) expect(useradd).toBeLessThan(apt);
     }
-    for (const dir of IMAGE_CONTRACTS[key].writableDirs) expect(text).toContain(`chown ${user.uid}:${user.gid} ${dir}`);
+    const { dataDir } = IMAGE_CONTRACTS[key] as { dataDir?: string };
+    if (dataDir !== undefined) expect(text).toContain(`chown ${user.uid}:${user.gid} ${dataDir}`);
     for (const [name, value] of Object.entries(IMAGE_CONTRACTS[key].env)) expect(text).toContain(`ENV ${name}=${JSON.stringify(value)}`);
   });
 
