@@ -60,12 +60,12 @@ export const IMAGE_CONTRACTS = {
     dataDir: "/data",
     env: {},
   },
-  /** `natsio/nats-box`: the `nats` CLI the NATS channel init task runs. */
+  /** `natsio/nats-box`: the `nats` CLI the NATS channel init task runs, as uid 1000 (the NATS chart's uid). */
   natsBox: {
     tier: "nats",
     repository: "natsio/nats-box",
     programs: ["nats", "sh"],
-    user: { name: "root", uid: 0, gid: 0 },
+    user: { name: "nats", uid: 1000, gid: 1000 },
     env: {},
   },
   /** `apache/kafka:<version>`: tools in /opt/kafka/bin, the `appuser` 1000 (components/kafka). */
