@@ -10,8 +10,8 @@ import { dockerAddressing, type Addressing } from "../targets/addressing.js";
 import { containerName, dockerLabels, dockerMemoryMb, nodeVolume, remoteImage, type DockerTarget } from "../targets/docker.js";
 import { dockerHealthcheck } from "../targets/health.js";
 import { poolConfigFiles, serverPropertiesFile, startCommand } from "./config.js";
-import { KAFKA_DATA_MOUNT, KAFKA_IMAGE_UID, KAFKA_PORTS, type KafkaModel, type KafkaPool, type KafkaPoolLayout } from "./model.js";
 import { kafkaHealthCheck } from "./health.js";
+import { KAFKA_DATA_MOUNT, KAFKA_IMAGE_UID, KAFKA_PORTS, listenerOf, type KafkaModel, type KafkaPool, type KafkaPoolLayout } from "./model.js";
 
 /** Seconds a container may take to turn healthy: JVM start plus the quorum forming. */
 const WAIT_TIMEOUT_SECONDS = 180;
@@ -64,7 +64,8 @@ function nodeContainer(args: KafkaDockerArgs, pool: KafkaPool, ordinal: number, 
       image: image.imageId,
       command: startCommand(model),
       networksAdvanced: [{ name: target.networkName, aliases: [name] }],
-      ports: isBroker ? [{ internal: KAFKA_PORTS.external, external: node.listeners.find((l) => l.key === "external")!.advertised!.port, ip: target.bindAddress }] : [],
+      // Published where the EXTERNAL listener advertises it: hostPort + i on bindAddress.
+      ports: isBroker ? [{ internal: KAFKA_PORTS.external, external: listenerOf(node, "external").advertised!.port, ip: target.bindAddress }] : [],
       volumes: [{ volumeName: volume.name, containerPath: KAFKA_DATA_MOUNT }],
       uploads,
       memory: dockerMemoryMb(bytesOf(args.memory)),

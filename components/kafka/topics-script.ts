@@ -27,14 +27,12 @@ const configList = (topic: KafkaTopic): string =>
     .map((key) => `${key}=${topic.configs[key]}`)
     .join(",");
 
-function topicLines(topic: KafkaTopic): string[] {
+function topicLine(topic: KafkaTopic): string {
   const createConfigs = Object.keys(topic.configs)
     .sort()
     .map((key) => ` --config ${q(`${key}=${topic.configs[key]}`)}`)
     .join("");
-  return [
-    `ensure_topic ${q(topic.name)} ${topic.partitions} ${topic.replicationFactor} ${q(configList(topic))}${createConfigs}`,
-  ];
+  return `ensure_topic ${q(topic.name)} ${topic.partitions} ${topic.replicationFactor} ${q(configList(topic))}${createConfigs}`;
 }
 
 export function renderTopicsScript(args: TopicsScriptArgs): string {
@@ -82,7 +80,7 @@ export function renderTopicsScript(args: TopicsScriptArgs): string {
     "  fi",
     "}",
     "",
-    ...args.topics.flatMap(topicLines),
+    ...args.topics.map(topicLine),
     'echo "topics ok"',
     "",
   ].join("\n");
