@@ -64,6 +64,19 @@ function podTemplates(objects: Manifest[]): { owner: Manifest; template: PodTemp
     .map((o) => ({ owner: o, template: (o.spec as { template: PodTemplate }).template }));
 }
 
+/**
+ * The labels each pod will carry: the template's plus those the controller adds, which a Service may
+ * select (e.g. only `statefulset.kubernetes.io/pod-name: redis-0`, the primary).
+ */
+function podLabelSets(owner: Manifest, template: PodTemplate): Record<string, string>[] {
+  const labels = template.metadata?.labels ?? {};
+  const name = owner.metadata.name ?? "";
+  if (owner.kind === "Job") return [{ ...labels, "batch.kubernetes.io/job-name": name, "job-name": name }];
+  if (owner.kind !== "StatefulSet") return [labels];
+  const replicas = (owner.spec as { replicas?: number }).replicas ?? 1;
+  return Array.from({ length: replicas }, (_, i) => ({ ...labels, "statefulset.kubernetes.io/pod-name": `${name}-${i}`, "apps.kubernetes.io/pod-index": String(i) }));
+}
+
 /** serviceName names a headless Service (clusterIP None, not-ready addresses published) that selects the pods. */
 export function statefulSetServiceProblems(objects: Manifest[]): string[] {
   return ofKind<StatefulSet>(objects, "StatefulSet").flatMap((sts) => {
@@ -118,7 +131,7 @@ export function serviceSelectorProblems(objects: Manifest[]): string[] {
   return ofKind<Service>(objects, "Service").flatMap((service) => {
     if (!service.spec.selector) return [];
     const ref = objectRef(service);
-    const targets = templates.filter((t) => t.owner.metadata.namespace === service.metadata.namespace && selects(service.spec.selector, t.template.metadata?.labels));
+    const targets = templates.filter((t) => t.owner.metadata.namespace === service.metadata.namespace && podLabelSets(t.owner, t.template).some((labels) => selects(service.spec.selector, labels)));
     if (targets.length === 0) return [`${ref}: its selector ${JSON.stringify(service.spec.selector)} matches no workload's pods`];
     const declared = new Set(targets.flatMap((t) => t.template.spec.containers.flatMap((c) => (c.ports ?? []).flatMap((p) => [p.name, p.containerPort]))));
     return (service.spec.ports ?? []).filter((p) => p.targetPort !== undefined && !declared.has(p.targetPort)).map((p) => `${ref}: port ${p.name ?? "?"} targets ${p.targetPort}, which its pods do not declare`);

@@ -73,6 +73,13 @@ it("a sound stage passes every check", () => {
   expect(allProblems(stage())).toEqual([]);
 });
 
+it("a Service may select one StatefulSet pod by the label its controller adds (the primary)", () => {
+  const objects = stage();
+  sts(objects).spec.replicas = 3;
+  get(objects, "Service", "rabbitmq").spec.selector = { ...POD_LABELS, "statefulset.kubernetes.io/pod-name": "rabbitmq-2" };
+  expect(allProblems(objects)).toEqual([]);
+});
+
 describe.each<[string, (o: Manifest[]) => void, string]>([
   ["serviceName names no Service", (o) => (sts(o).spec.serviceName = "rabbitmq-nodes"), "StatefulSet bp-test/rabbitmq: spec.serviceName `rabbitmq-nodes` is no Service"],
   ["serviceName names a Service with a ClusterIP", (o) => (sts(o).spec.serviceName = "rabbitmq"), "is not headless (clusterIP 10.96.0.10)"],
@@ -85,6 +92,7 @@ describe.each<[string, (o: Manifest[]) => void, string]>([
   ["two PDBs over the same pods", (o) => o.push({ ...get(o, "PodDisruptionBudget", "rabbitmq"), metadata: meta("rabbitmq-2") } as Manifest), "covered by 2 PodDisruptionBudgets (rabbitmq, rabbitmq-2)"],
   ["a PDB selecting nothing", (o) => (get(o, "PodDisruptionBudget", "rabbitmq").spec.selector.matchLabels = { "app.kubernetes.io/name": "nats" }), "PodDisruptionBudget bp-test/rabbitmq: selects the pods of no StatefulSet"],
   ["a client Service selecting nothing", (o) => (get(o, "Service", "rabbitmq").spec.selector = { app: "rabbit" }), "Service bp-test/rabbitmq: its selector {\"app\":\"rabbit\"} matches no workload's pods"],
+  ["a Service selecting a pod ordinal beyond replicas", (o) => (get(o, "Service", "rabbitmq").spec.selector = { ...POD_LABELS, "statefulset.kubernetes.io/pod-name": "rabbitmq-3" }), "Service bp-test/rabbitmq: its selector"],
   ["a Service targeting an undeclared port", (o) => (get(o, "Service", "rabbitmq").spec.ports[0].targetPort = "amqps"), "Service bp-test/rabbitmq: port amqp targets amqps, which its pods do not declare"],
   ["a volume of a missing ConfigMap", (o) => (podSpec(o).volumes[0].configMap.name = "rabbitmq-conf"), "volume config uses ConfigMap `rabbitmq-conf`, which the stage does not create"],
   ["a volume item of a missing key", (o) => (podSpec(o).volumes[1].secret.items[0].key = "erlang-cookie"), "uses key `erlang-cookie` of Secret rabbitmq-secret"],
