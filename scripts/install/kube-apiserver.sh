@@ -45,7 +45,7 @@ if ! built etcd "$ETCD_VERSION"; then
   build_in_wrapper "$tmp/etcd" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "$tmp/etcd-bin"
   mv "$tmp/etcd-bin" "$out/etcd"
   echo "$ETCD_VERSION" > "$out/etcd.version"
-  "$out/etcd" --version | head -1 >&2
+  "$out/etcd" --version >&2
 fi
 if built kube-apiserver "$KUBE_VERSION"; then exit 0; fi
 
