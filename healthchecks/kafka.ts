@@ -4,7 +4,8 @@
  *   connect      admin connect (bootstrap + metadata); refused everywhere -> not ready (the runner retries)
  *   cluster      brokers in the metadata vs `clusterSize`: fewer -> degraded, naming the missing addresses
  *   controller   a validate-only CreateTopics: brokers forward it to the active KRaft controller, so it
- *                answers only while the controller quorum is up
+ *                answers only while there is one (a leader cut off from its quorum still answers until
+ *                it resigns, ~2 s; a lost quorum always shows in the acks=all write that follows)
  *   produce      acks=all (-1) to `bp.smoke` (created when missing: RF min(3, clusterSize), 10 min retention)
  *   fetch        the exact record read back at the offset the produce returned, from the partition leader
  *   group-commit an offset committed for a per-run group (no join), read back, the group deleted
