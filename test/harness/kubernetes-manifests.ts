@@ -2,7 +2,7 @@
  * The Kubernetes objects the real program registers for a stage, as manifests: what both the schema
  * suite (test/unit/kubernetes-schema.test.ts) and the API-server suite (test/kubernetes-api/) check.
  * Stages are discovered from stacks/, so a new Kubernetes stage (or a tier that lands) is covered
- * without touching the tests.
+ * without touching the tests; a few variants cover settings the shipped stages leave at one value.
  */
 import { listStages, readStackFile } from "../../tools/stack-file.js";
 import { runTool, writeStackFile } from "./plan.js";
@@ -39,6 +39,51 @@ export function kubernetesStages(): string[] {
   return listStages().filter((stage) => readStackFile(stage).stageConfig.target === "kubernetes");
 }
 
+/**
+ * Kubernetes stages no stack file ships but a team may well write: every default, auth off with single
+ * nodes and NodePort Services (a dev cluster), Kafka in combined mode with LoadBalancer Services. They
+ * take the code paths the shipped stages do not (no Secrets without auth, combined KRaft pools, ...).
+ */
+export const KUBERNETES_VARIANTS: Readonly<Record<string, Record<string, unknown>>> = {
+  "k8s-defaults": { environment: "staging", target: "kubernetes", tiers: ["redis", "nats", "kafka", "rabbitmq"], smoke: { image: "registry.example.internal/botplatform/smoke:test" } },
+  "k8s-dev-noauth": {
+    environment: "dev",
+    target: "kubernetes",
+    tiers: ["redis", "nats", "kafka", "rabbitmq"],
+    kubernetes: { serviceType: "NodePort" },
+    redis: { auth: { enabled: false } },
+    nats: { nodes: 1, auth: { enabled: false } },
+    kafka: { brokers: 1, auth: { enabled: false } },
+    rabbitmq: { auth: { enabled: false } },
+    smoke: { enabled: false },
+  },
+  "k8s-combined": {
+    environment: "prod",
+    target: "kubernetes",
+    tiers: ["redis", "kafka", "rabbitmq"],
+    kubernetes: { serviceType: "LoadBalancer" },
+    redis: { replicas: 0, persistence: "none" },
+    kafka: { brokers: 3, controllers: 0 },
+    rabbitmq: { nodes: 3 },
+    smoke: { image: "registry.example.internal/botplatform/smoke:test" },
+  },
+};
+
+/** The shipped Kubernetes stages, then the variants: what both suites iterate over. */
+export function kubernetesCases(): string[] {
+  return [...kubernetesStages(), ...Object.keys(KUBERNETES_VARIANTS)];
+}
+
+const variantFiles = new Map<string, string>();
+
+/** A shipped stage's name, or the (once written) temp stack file of a variant. */
+export function stackOf(name: string): string {
+  const variant = KUBERNETES_VARIANTS[name];
+  if (!variant) return name;
+  if (!variantFiles.has(name)) variantFiles.set(name, writeStackFile(name, variant));
+  return variantFiles.get(name)!;
+}
+
 /** `StatefulSet botplatform-prod/redis`: how every message names an object. */
 export function objectRef(object: Pick<Manifest, "kind" | "metadata">): string {
   const { name, namespace } = object.metadata ?? {};
@@ -59,11 +104,11 @@ async function planManifests(stageOrPath: string): Promise<PlannedManifest[]> {
  */
 export async function planKubernetesStage(stage: string): Promise<KubernetesStagePlan> {
   try {
-    return { stage, manifests: await planManifests(stage), missingTiers: [] };
+    return { stage, manifests: await planManifests(stackOf(stage)), missingTiers: [] };
   } catch (error) {
     const missing = MISSING_TIERS.exec((error as Error).message)?.[1]?.split(",").map((t) => t.trim()).filter((t) => TIER_NAMES.includes(t));
     if (!missing || missing.length === 0) throw error;
-    const file = readStackFile(stage);
+    const file = readStackFile(stackOf(stage));
     const config = Object.fromEntries(
       Object.entries(file.config).filter(([key]) => !missing.some((tier) => belongsToTier(key, tier))),
     );

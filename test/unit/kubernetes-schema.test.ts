@@ -6,15 +6,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../tools/stack-file.js";
-import { kubernetesStages, objectRef, planKubernetesStage, type KubernetesStagePlan, type Manifest, type PlannedManifest } from "../harness/kubernetes-manifests.js";
+import { kubernetesCases, kubernetesStages, objectRef, planKubernetesStage, stackOf, type KubernetesStagePlan, type Manifest, type PlannedManifest } from "../harness/kubernetes-manifests.js";
 import { redactKeepingShape, SECRET_MARK_BASE64 } from "../harness/plan-manifests.js";
 import { fieldPath, formatProblems, validateManifest, validatePlanned, SCHEMA_KUBERNETES_VERSION } from "../harness/kubernetes-schema.js";
 
-const STAGES = kubernetesStages();
+const STAGES = kubernetesCases();
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PriorityClass"]);
 
 it("finds the Kubernetes stages in stacks/", () => {
-  expect(STAGES.length).toBeGreaterThan(0);
+  expect(kubernetesStages().length).toBeGreaterThan(0);
 });
 
 describe.each(STAGES)("stage %s", (stage) => {
@@ -25,7 +25,7 @@ describe.each(STAGES)("stage %s", (stage) => {
   }, 120_000);
 
   it("plans the namespace and a StatefulSet for every implemented tier", () => {
-    const tiers = ((readStackFile(stage).stageConfig.tiers as string[] | undefined) ?? []).filter((t) => !planned.missingTiers.includes(t));
+    const tiers = ((readStackFile(stackOf(stage)).stageConfig.tiers as string[] | undefined) ?? []).filter((t) => !planned.missingTiers.includes(t));
     const kinds = planned.manifests.map((m) => m.object.kind);
     expect(kinds).toContain("Namespace");
     for (const tier of tiers) {
