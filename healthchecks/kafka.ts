@@ -23,7 +23,7 @@ import type { KafkaEndpoint } from "./endpoints.js";
 import { commitOffset, createWireCluster, fetchAt, validateTopicCreation, type WireCluster } from "./kafka-wire.js";
 import { judgeBrokers, judgePartitions, type TopicExpectation } from "./kafka-judge.js";
 import { NotReadyError, type Probe, type ProbeContext } from "./probe.js";
-import { StepRecorder, errorMessage, remainingMs, withTimeout, type StepOutcome } from "./steps.js";
+import { StepRecorder, bestEffort, errorMessage, remainingMs, withTimeout, type StepOutcome } from "./steps.js";
 
 /** Per-request cap: a healthy broker answers in milliseconds; acks=all waits for the ISR. */
 export const KAFKA_REQUEST_TIMEOUT_MS = 5 * 1000;
@@ -183,7 +183,7 @@ async function groupCommitRound(wire: WireConnection, admin: Admin, ctx: ProbeCo
     if (committed !== offset) return { verdict: "fail", detail: `group ${groupId} read back offset ${String(committed)}, committed ${offset}` };
     return `committed and read back offset ${offset} for a per-run group`;
   } finally {
-    await bestEffort(admin.deleteGroups([groupId]));
+    await bestEffort(admin.deleteGroups([groupId]), CLEANUP_TIMEOUT_MS);
   }
 }
 
@@ -207,16 +207,6 @@ function explained(body: () => Promise<StepOutcome>): () => Promise<StepOutcome>
     });
 }
 
-function bestEffort(op: Promise<unknown>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
-    op.then(
-      () => resolve(),
-      () => resolve(),
-    ).finally(() => clearTimeout(timer));
-  });
-}
-
 export const kafkaProbe: Probe = async (ctx) => {
   const endpoint = ctx.endpoints.kafka;
   if (endpoint === undefined) throw new Error("endpoints have no `kafka` block");
@@ -226,7 +216,7 @@ export const kafkaProbe: Probe = async (ctx) => {
   const admin = kafka.admin({ retry: RETRY });
   const producer = kafka.producer({ allowAutoTopicCreation: false, retry: RETRY, idempotent: false });
   const closers: (() => Promise<void>)[] = [() => admin.disconnect(), () => producer.disconnect()];
-  const closeAll = (): Promise<void> => Promise.all(closers.map((close) => bestEffort(close()))).then(() => undefined);
+  const closeAll = (): Promise<void> => Promise.all(closers.map((close) => bestEffort(close(), CLEANUP_TIMEOUT_MS))).then(() => undefined);
   const onAbort = (): void => void closeAll();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   try {
