@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { bytesOf } from "../settings-common.js";
 import { PROJECT, type Stage } from "../stage.js";
 import type { Addressing, HostPort } from "../targets/addressing.js";
+import { IMAGE_CONTRACTS } from "../targets/image-contract.js";
 import type { KafkaSettings } from "./settings.js";
 import { kafkaTopics, type KafkaTopic } from "./topics.js";
 
@@ -24,7 +25,7 @@ export const KAFKA_SASL_USER = "bus";
 export const KAFKA_SASL_MECHANISM = "SCRAM-SHA-512";
 
 /** The official image's non-root user (`appuser`). */
-export const KAFKA_IMAGE_UID = 1000;
+export const KAFKA_IMAGE_UID = IMAGE_CONTRACTS.kafka.user.uid;
 
 /** Where the rendered files live in a container; the harness passes its own temp-dir paths. */
 export interface KafkaPaths {
@@ -38,7 +39,7 @@ export interface KafkaPaths {
   binDir: string;
 }
 
-export const KAFKA_DATA_MOUNT = "/var/lib/kafka/data";
+export const KAFKA_DATA_MOUNT = IMAGE_CONTRACTS.kafka.dataDir;
 
 export const CONTAINER_PATHS: KafkaPaths = {
   configDir: "/etc/kafka/botplatform",
