@@ -10,6 +10,8 @@ import { errorMessage, remainingMs } from "./steps.js";
 
 /** One monitoring request; a local server answers in milliseconds, a partitioned one never. */
 export const MONITOR_TIMEOUT_MS = 2 * 1000; // 2 s
+/** How a verdict on peers that are up but behind starts: the probe looks again before it says so. */
+export const LAGGING_PEERS = "JetStream peers not current:";
 
 export interface PeerInfo {
   name: string;
@@ -126,7 +128,7 @@ export function judgeCluster(snapshots: readonly NodeSnapshot[], clusterSize: nu
   const partitioned = reachable.filter((s) => s.routedPeers.length < alive.size - 1).map((s) => `${s.serverName} routes to ${s.routedPeers.length}/${alive.size - 1} peers`);
   if (partitioned.length > 0) return { verdict: "degraded", detail: `incomplete routes: ${partitioned.join(", ")}` };
   const lagging = knownPeers.filter((p) => !p.current).map((p) => `${p.name}${p.lag ? ` (lag ${p.lag})` : ""}`);
-  if (lagging.length > 0) return { verdict: "degraded", detail: `JetStream peers not current: ${lagging.join(", ")}; ${facts.join(", ")}` };
+  if (lagging.length > 0) return { verdict: "degraded", detail: `${LAGGING_PEERS} ${lagging.join(", ")}; ${facts.join(", ")}` };
   const note = unreachable.length > 0 ? `; monitor not reachable: ${unreachableText}` : "";
   // Every server is routed and current: a monitor port that does not answer is worth a note, not a verdict.
   return { verdict: "pass", detail: `${facts.join(", ")}, all routed and current${note}` };

@@ -78,9 +78,24 @@ function bestEffort(op: () => Promise<unknown>): Promise<void> {
   });
 }
 
+/** A replica right behind a write is normal; one still behind after this long is worth a `degraded`. */
+export const REPLICA_SETTLE_MS = 3 * 1000; // 3 s: milliseconds on a healthy cluster, seconds on a starved CI box
+const REPLICA_POLL_MS = 100;
+
 /** Replicas of a stream the server reports offline or behind, by server name. */
 function unhealthyReplicas(info: StreamInfo): string[] {
   return (info.cluster?.replicas ?? []).filter((r) => r.offline === true || !r.current).map((r) => `${r.name}${r.offline ? " offline" : " not current"}`);
+}
+
+/** The stream's info once every online replica has caught up, or after `REPLICA_SETTLE_MS` (offline ones do not wait). */
+async function settledStreamInfo(jsm: JetStreamManager, ctx: ProbeContext): Promise<StreamInfo> {
+  const until = Math.min(ctx.now() + REPLICA_SETTLE_MS, ctx.deadline);
+  for (;;) {
+    const info = await jsCall(ctx, "stream info", () => jsm.streams.info(SMOKE_STREAM));
+    const catchingUp = (info.cluster?.replicas ?? []).some((r) => r.offline !== true && !r.current);
+    if (!catchingUp || ctx.now() + REPLICA_POLL_MS > until) return info;
+    await new Promise((resolve) => setTimeout(resolve, REPLICA_POLL_MS));
+  }
 }
 
 /** Creates `BP_SMOKE` or brings it to the expected config (replicas follow the cluster size). */
@@ -133,7 +148,7 @@ export async function jetstreamRound(nc: NatsConnection, ctx: ProbeContext, clus
     const info = await jsCall(ctx, "consumer info", () => jsm.consumers.info(SMOKE_STREAM, consumerName));
     if (info.num_ack_pending !== 0) return { verdict: "fail", detail: `consumer ${consumerName} has ${info.num_ack_pending} unacknowledged after the ack` };
     // The stream's own view of its replicas names a server that is down even without a monitoring endpoint.
-    const current = await jsCall(ctx, "stream info", () => jsm.streams.info(SMOKE_STREAM));
+    const current = await settledStreamInfo(jsm, ctx);
     const replicas = 1 + (current.cluster?.replicas?.length ?? 0);
     const facts = `published, fetched and acked seq ${ack.seq} on ${SMOKE_STREAM} (R${current.config.num_replicas}, leader ${current.cluster?.leader ?? "n/a"})`;
     const unhealthy = unhealthyReplicas(current);

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "nats";
 import type { NatsEndpoint } from "./endpoints.js";
-import { fetchSnapshot, judgeCluster } from "./nats-cluster.js";
+import { LAGGING_PEERS, fetchSnapshot, judgeCluster } from "./nats-cluster.js";
 import { checkChannels, jetstreamRound } from "./nats-jetstream.js";
 import { NotReadyError, type Probe, type ProbeContext } from "./probe.js";
 import { redact } from "./redact.js";
@@ -25,6 +25,9 @@ export const CONNECT_TIMEOUT_MS = 5 * 1000; // 5 s
 /** One core round (publish -> message, request -> reply). */
 const ROUND_TIMEOUT_MS = 5 * 1000; // 5 s
 const CLOSE_TIMEOUT_MS = 2 * 1000; // 2 s
+/** Looks at the cluster before peers that stay behind make it `degraded`, and the pause between looks. */
+const LAGGING_LOOKS = 3;
+const LAGGING_RETRY_MS = 500;
 
 /** Errors that mean "the servers are not there (yet)", as opposed to a wrong password or a bad URL. */
 const NOT_READY_CODES = new Set(["CONNECTION_REFUSED", "CONNECTION_TIMEOUT", "TIMEOUT", "DISCONNECT", "CONNECTION_CLOSED"]);
@@ -62,8 +65,13 @@ async function connectProbe(endpoint: NatsEndpoint, ctx: ProbeContext): Promise<
 async function clusterHealth(endpoint: NatsEndpoint, ctx: ProbeContext): Promise<StepOutcome> {
   const urls = monitorUrlsOf(endpoint);
   if (urls.length === 0) return "no monitorUrl given: judged by the JetStream round's replica view";
-  const snapshots = await Promise.all(urls.map((url) => fetchSnapshot(url, ctx)));
-  return judgeCluster(snapshots, endpoint.clusterSize ?? 1);
+  for (let look = 1; ; look++) {
+    const outcome = judgeCluster(await Promise.all(urls.map((url) => fetchSnapshot(url, ctx))), endpoint.clusterSize ?? 1);
+    // A peer a moment behind the leader (a write in flight) catches up by itself: look again first.
+    const lagging = typeof outcome === "object" && outcome.detail?.startsWith(LAGGING_PEERS) === true;
+    if (!lagging || look >= LAGGING_LOOKS || remainingMs(ctx) < LAGGING_RETRY_MS * 2) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, LAGGING_RETRY_MS));
+  }
 }
 
 async function pubSubRound(nc: NatsConnection, ctx: ProbeContext): Promise<StepOutcome> {

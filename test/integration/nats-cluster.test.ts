@@ -129,7 +129,7 @@ describe("a 3-node cluster from the rendered configs", () => {
 describe("the NATS probe on the healthy cluster", () => {
   it("passes every step, and the smoke CLI exits 0", async () => {
     const result = await smoke(endpoints());
-    expect(result.tiers[0]).toMatchObject({ tier: "nats", verdict: "pass" });
+    expect(result.tiers[0], JSON.stringify(result.tiers[0])).toMatchObject({ tier: "nats", verdict: "pass" });
     expect(result.tiers[0]?.steps.map((s) => s.name)).toEqual(["connect", "cluster", "pubsub-round", "request-reply", "jetstream-round", "channels"]);
     expect(stepOf(result, "cluster")?.detail).toMatch(/^3\/3 servers, meta leader nats-\d/);
     expect(stepOf(result, "channels")?.detail).toBe("2 channel streams (R3) and 3 consumers present");
@@ -141,7 +141,7 @@ describe("the NATS probe on the healthy cluster", () => {
 
   it("leaves nothing behind: concurrent runs pass and BP_SMOKE keeps no message and no consumer", async () => {
     const results = await Promise.all(Array.from({ length: 4 }, () => smoke(endpoints())));
-    expect(results.map((r) => r.verdict)).toEqual(["pass", "pass", "pass", "pass"]);
+    expect(results.map((r) => r.verdict), results.map((r) => r.tiers[0]?.reason).join(" | ")).toEqual(["pass", "pass", "pass", "pass"]);
     const jsm = await nc.jetstreamManager();
     const info = await jsm.streams.info(SMOKE_STREAM);
     expect(info.config.num_replicas).toBe(3);

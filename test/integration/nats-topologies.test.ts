@@ -38,14 +38,14 @@ describe("NATS topologies on real servers", () => {
       await nc.close();
     }
     const result = await smokeOf(cluster);
-    expect(result.tiers[0]).toMatchObject({ verdict: "pass" });
+    expect(result.tiers[0], JSON.stringify(result.tiers[0])).toMatchObject({ verdict: "pass" });
     expect(result.tiers[0]?.steps.find((s) => s.name === "channels")?.detail).toBe("2 channel streams (R1) and 3 consumers present");
   });
 
   it("five nodes form one cluster (quorum 3) and pass the probe", async () => {
     cluster = await startNatsCluster({ settings: { nodes: 5 }, channels: [] });
     const result = await smokeOf(cluster);
-    expect(result.tiers[0]).toMatchObject({ verdict: "pass" });
+    expect(result.tiers[0], JSON.stringify(result.tiers[0])).toMatchObject({ verdict: "pass" });
     expect(result.tiers[0]?.steps.find((s) => s.name === "cluster")?.detail).toMatch(/^5\/5 servers, meta leader nats-\d, all routed and current$/);
   });
 
