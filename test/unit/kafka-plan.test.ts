@@ -35,6 +35,8 @@ const cases: Record<string, () => { path: string; stage: Stage; givenPassword?: 
   dsolo: () => custom("dsolo", { environment: "dev", target: "docker", tiers: ["kafka"], docker: { bindAddress: "127.0.0.2" }, kafka: { brokers: 1, hostPort: 29092, auth: { enabled: false } } }),
   // Docker, a password from the stack file.
   dpw: () => ({ ...custom("dpw", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 3 } }, { kafkaPassword: "AAABAJ8Zq1c=" }), givenPassword: true }),
+  // Docker with dedicated controllers (a shape only prod uses today, on Kubernetes).
+  dctl: () => custom("dctl", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 2, controllers: 3 } }),
   // Kubernetes, combined nodes, no auth (a throw-away stage).
   kdev: () => custom("kdev", { environment: "dev", target: "kubernetes", tiers: ["kafka"], kafka: { brokers: 3, auth: { enabled: false } }, smoke: SMOKE_IMAGE }),
 };
@@ -166,6 +168,28 @@ describe.each(dockerCases)("Docker stage %s", (name) => {
     } else {
       expect(client).toBe("security.protocol=PLAINTEXT\n");
     }
+  });
+});
+
+describe("Docker stage dctl (dedicated controllers)", () => {
+  const containers = () => ofType(planned.get("dctl")!.plan, "docker:index/container:Container").map((c) => inputs(c));
+  const config = (c: Obj, ordinal: number) => reveal<Obj[]>(c.uploads).find((u) => u.file === `/etc/kafka/botplatform/server-${ordinal}.properties`)!.content as string;
+
+  it("runs 3 controllers that publish nothing and answer health on CONTROLLER, and 2 brokers on hostPort+i", () => {
+    const byName = new Map(containers().map((c) => [c.name as string, c]));
+    for (const i of [0, 1, 2]) {
+      const c = byName.get(`bp-dctl-kafka-controller-${i}`)!;
+      expect([c.ports, c.healthcheck.tests[3]]).toEqual([[], "exec 3<>/dev/tcp/127.0.0.1/9093"]);
+      expect(config(c, i)).toContain(`\nprocess.roles=controller\nnode.id=${i}\n`);
+      expect(config(c, i)).toContain("\ncontroller.quorum.voters=0@bp-dctl-kafka-controller-0:9093,1@bp-dctl-kafka-controller-1:9093,2@bp-dctl-kafka-controller-2:9093\n");
+    }
+    for (const i of [0, 1]) {
+      const c = byName.get(`bp-dctl-kafka-broker-${i}`)!;
+      expect(c.ports).toEqual([{ internal: 9094, external: 19092 + i, ip: "127.0.0.1" }]);
+      expect(config(c, i)).toContain(`\nprocess.roles=broker\nnode.id=${3 + i}\n`);
+    }
+    const script = reveal<Obj[]>(byName.get("bp-dctl-kafka-topics")!.uploads).find((u) => u.file === "/botplatform-task/topics.sh")!.content as string;
+    expect(script).toContain("bootstrap='bp-dctl-kafka-broker-0:9092,bp-dctl-kafka-broker-1:9092'");
   });
 });
 
