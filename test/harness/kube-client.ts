@@ -13,6 +13,14 @@ const REQUEST_TIMEOUT_MS = 30 * 1000; // 30 s: a loaded 2-core box, never a hang
 export interface KubeResponse {
   status: number;
   body: unknown;
+  /** `Warning` headers: deprecated fields or APIs, odd values the server accepts anyway. */
+  warnings: string[];
+}
+
+/** `299 - "spec.foo: deprecated"` -> `spec.foo: deprecated`. */
+function warningsOf(header: string | string[] | undefined): string[] {
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  return values.flatMap((v) => v.split(/,(?=\s*\d{3} )/)).map((v) => v.trim().replace(/^\d{3} \S+ "(.*)"$/, "$1"));
 }
 
 /** The `Status` the API server returns on failure, reduced to what a person needs. */
@@ -62,7 +70,7 @@ export class KubeClient {
             } catch {
               // plain text (e.g. /readyz answers `ok`)
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, warnings: warningsOf(res.headers.warning) });
           });
         },
       );

@@ -105,6 +105,17 @@ describe.skipIf(MISSING !== undefined)(`planned manifests on a real kube-apiserv
       if (status !== "") expect(text).toContain(`StatefulSet ${NEGATIVE_NS}/${broken.metadata.name}: ${status}`);
     });
 
+    it("a deprecated field is reported as a warning (what `pulumi up` would print)", async () => {
+      await client().apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NEGATIVE_NS } }, { dryRun: false });
+      const sts = plannedStatefulSet();
+      const sound = await client().apply(sts, { dryRun: true });
+      expect(sound.warnings).toEqual([]);
+      (sts.spec as { template: { spec: Record<string, unknown> } }).template.spec.nodeSelector = { "beta.kubernetes.io/arch": "amd64" };
+      const warned = await client().apply(sts, { dryRun: true });
+      expect(warned.status, describeFailure(warned)).toBeLessThan(300);
+      expect(warned.warnings.join("\n")).toMatch(/spec\.template\.spec\.nodeSelector\[beta\.kubernetes\.io\/arch\]: deprecated/);
+    });
+
     it(`a pod that may run as root is refused under the ${POD_SECURITY_LEVEL} Pod Security Standard`, async () => {
       const labels = { "pod-security.kubernetes.io/enforce": POD_SECURITY_LEVEL };
       const namespace = await client().apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NEGATIVE_NS, labels } }, { dryRun: false });
@@ -137,6 +148,8 @@ describe.skipIf(MISSING !== undefined)(`planned manifests on a real kube-apiserv
       for (const object of rest) {
         const response = await client().apply(object, { dryRun: true });
         if (response.status >= 300) failures.push(`${objectRef(object)}: ${describeFailure(response)}`);
+        // `pulumi up` would print these: deprecated fields, values accepted but likely wrong.
+        failures.push(...response.warnings.map((w) => `${objectRef(object)}: warning: ${w}`));
       }
       expect(failures.join("\n")).toBe("");
     });
