@@ -53,6 +53,10 @@ export interface StartKafkaOptions {
   /** The SCRAM password when `kafka.auth.enabled` (the default). @default a fixed test password */
   password?: string;
   heapMb?: number;
+  /** Fault injection for tests that prove a broken config does not form: edits a node's rendered file. */
+  tamper?: (properties: string, node: KafkaNode) => string;
+  /** How long every node may take to open its health listener. @default READY_TIMEOUT_MS */
+  readyTimeoutMs?: number;
 }
 
 export interface HarnessKafkaNode {
@@ -183,7 +187,8 @@ export async function startKafkaCluster(options: StartKafkaOptions = {}): Promis
     const configs = model.nodes.map((node) => {
       mkdirSync(join(dir, node.name), { recursive: true });
       const file = join(dir, node.name, "server.properties");
-      writeFileSync(file, renderServerProperties(model, node));
+      const rendered = renderServerProperties(model, node);
+      writeFileSync(file, options.tamper ? options.tamper(rendered, node) : rendered);
       return { node, file };
     });
     await Promise.all(configs.map(({ file }) => formatStorage(model, file, serverLog4j, password)));
@@ -198,7 +203,7 @@ export async function startKafkaCluster(options: StartKafkaOptions = {}): Promis
         command: JAVA,
         args: [heap, ...JVM_FLAGS, `-Dlog4j2.configurationFile=${serverLog4j}`, "-cp", `${KAFKA_LIBS}/*`, "kafka.Kafka", file],
         ready: () => tcpAccepts(healthPort),
-        readyTimeoutMs: READY_TIMEOUT_MS,
+        readyTimeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
         pollIntervalMs: READY_POLL_MS,
         stopGraceMs: NODE_STOP_GRACE_MS,
       });

@@ -4,7 +4,8 @@
  * clients can dial, take the channels' topics from the rendered init script (run for real against
  * Kafka's CLI classes), pass the probe and the smoke CLI, leave no probe groups behind, and report the
  * faults: one node down -> degraded naming it (acks=all still succeeds), two down -> fail within the
- * deadline. Then 3 dedicated controllers + 2 brokers (prod's shape) form and pass the probe.
+ * deadline. A node given a voter that never answers does not form; 3 dedicated controllers + 2
+ * brokers (prod's shape) do, and pass the probe.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +21,7 @@ import type { Probe } from "../../healthchecks/probe.js";
 import { ABORT_GRACE_MS, runSmoke, type RunResult } from "../../healthchecks/runner.js";
 import type { TierName } from "../../healthchecks/endpoints.js";
 import { startKafkaCluster, type KafkaHarness } from "../harness/kafka.js";
+import { freePort } from "../harness/ports.js";
 
 const ROOT = resolve(__dirname, "../..");
 const run = promisify(execFile);
@@ -178,6 +180,22 @@ describe("3 combined KRaft nodes with SASL/SCRAM, from the rendered configs", ()
     // fails too, unless the survivor led the quorum and has not resigned yet (it answers a
     // validate-only request until its fetch timeout passes): the verdict never depends on it.
     expect(tier.reason).toMatch(/produce: .*(fewer in-sync replicas than required|timed out|leader)/);
+  });
+});
+
+describe("a broken quorum does not form", () => {
+  it("a node whose voter list names a controller that never answers stays without a leader, and the harness says so", async () => {
+    const deadPort = await freePort();
+    const start = startKafkaCluster({
+      kafka: { brokers: 1, auth: { enabled: false } },
+      channels: [],
+      heapMb: 256,
+      readyTimeoutMs: 30 * 1000,
+      // Two voters, one of them nowhere: no majority, so no leader, so the broker never opens its listeners.
+      tamper: (text) => text.replace(/^controller\.quorum\.voters=(.*)$/m, `controller.quorum.voters=$1,1@127.0.0.1:${deadPort}`),
+    });
+    // The JVM ran (its Raft client logged) and was stopped for not becoming ready: not a crash, not a slow start.
+    await expect(start).rejects.toThrow(/did not form:\n.*not ready within 30000 ms[\s\S]*RaftManager id=0/);
   });
 });
 
