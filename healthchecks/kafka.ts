@@ -128,6 +128,8 @@ async function ensureSmokeTopic(admin: Admin, ctx: ProbeContext, clusterSize: nu
           replicationFactor: Math.min(3, clusterSize),
           configEntries: [
             { name: "retention.ms", value: String(KAFKA_SMOKE_TOPIC.retentionMs) },
+            // Retention deletes closed segments only: roll them as often, or probe records stay for 7 days.
+            { name: "segment.ms", value: String(KAFKA_SMOKE_TOPIC.retentionMs) },
             { name: "cleanup.policy", value: "delete" },
           ],
         },

@@ -22,6 +22,17 @@ export const KAFKA_SMOKE_TOPIC = {
 } as const;
 
 const MS_PER_SECOND = 1000;
+/** Kafka's default `segment.ms` (7 days). */
+const KAFKA_DEFAULT_SEGMENT_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Retention deletes whole closed segments only: a quiet topic's only segment would keep its records
+ * until it rolls at 7 days (or 1 GiB). A shorter retention therefore also rolls segments that often,
+ * so records are gone within twice the retention.
+ */
+function retentionConfigs(retentionMs: number): Record<string, string> {
+  return { "retention.ms": String(retentionMs), ...(retentionMs < KAFKA_DEFAULT_SEGMENT_MS && { "segment.ms": String(retentionMs) }) };
+}
 
 /** The replication a topic needs from the cluster (see `kafkaReplication`). */
 export interface TopicReplication {
@@ -32,7 +43,7 @@ export interface TopicReplication {
 export function channelTopic(channel: Channel, replication: TopicReplication): KafkaTopic {
   const configs: Record<string, string> = {
     "cleanup.policy": "delete",
-    "retention.ms": String(secondsOf(channel.retention.maxAge) * MS_PER_SECOND),
+    ...retentionConfigs(secondsOf(channel.retention.maxAge) * MS_PER_SECOND),
     "min.insync.replicas": String(replication.minInsyncReplicas),
   };
   // Kafka's retention.bytes is per partition, as the channel's maxBytes is documented.
@@ -47,7 +58,7 @@ export function smokeTopic(replication: TopicReplication): KafkaTopic {
     replicationFactor: replication.defaultReplicationFactor,
     configs: {
       "cleanup.policy": "delete",
-      "retention.ms": String(KAFKA_SMOKE_TOPIC.retentionMs),
+      ...retentionConfigs(KAFKA_SMOKE_TOPIC.retentionMs),
       "min.insync.replicas": String(replication.minInsyncReplicas),
     },
   };

@@ -281,18 +281,19 @@ describe("topics", () => {
   const replication = { defaultReplicationFactor: 3, minInsyncReplicas: 2 };
   it.each([
     [{ name: "orders.placed", partitions: 6 }, 6, { "cleanup.policy": "delete", "retention.ms": String(7 * 86400 * 1000), "min.insync.replicas": "2" }],
-    [{ name: "market.ticks", durable: false, partitions: 3, retention: { maxAge: "1h" } }, 3, { "cleanup.policy": "delete", "retention.ms": "3600000", "min.insync.replicas": "2" }],
+    [{ name: "market.ticks", durable: false, partitions: 3, retention: { maxAge: "1h" } }, 3, { "cleanup.policy": "delete", "retention.ms": "3600000", "segment.ms": "3600000", "min.insync.replicas": "2" }],
+    [{ name: "signals", retention: { maxAge: "6d" } }, 1, { "cleanup.policy": "delete", "retention.ms": String(6 * 86400 * 1000), "segment.ms": String(6 * 86400 * 1000), "min.insync.replicas": "2" }],
     [{ name: "risk.alerts", retention: { maxAge: "30d", maxBytes: "64Mi" } }, 1, { "cleanup.policy": "delete", "retention.ms": String(30 * 86400 * 1000), "min.insync.replicas": "2", "retention.bytes": String(64 * 1024 * 1024) }],
   ])("channel %j becomes a topic", (channel, partitions, configs) => {
     const stage = stageWith({ brokers: 3 }, { channels: [channel] });
     expect(channelTopic(stage.channels[0]!, replication)).toEqual({ name: channel.name, partitions, replicationFactor: 3, configs });
   });
 
-  it("adds the smoke topic, replicated like the channels with a 10 minute retention", () => {
+  it("adds the smoke topic, replicated like the channels, with 10 minute retention and segments", () => {
     const stage = stageWith({ brokers: 1 });
     const topics = kafkaTopics(stage.channels, kafkaReplication(stage.kafka!));
     expect(topics.map((t) => t.name)).toEqual([...stage.channels.map((c) => c.name), "bp.smoke"]);
-    expect(topics.at(-1)).toEqual({ name: "bp.smoke", partitions: 1, replicationFactor: 1, configs: { "cleanup.policy": "delete", "retention.ms": "600000", "min.insync.replicas": "1" } });
+    expect(topics.at(-1)).toEqual({ name: "bp.smoke", partitions: 1, replicationFactor: 1, configs: { "cleanup.policy": "delete", "retention.ms": "600000", "segment.ms": "600000", "min.insync.replicas": "1" } });
     expect(KAFKA_SMOKE_TOPIC.retentionMs).toBe(600_000);
   });
 
