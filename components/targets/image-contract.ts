@@ -76,6 +76,9 @@ export const IMAGE_CONTRACTS = {
       "sh",
       "bash",
       "sed",
+      // The topics init script parses `kafka-topics.sh --describe` with them.
+      "awk",
+      "tr",
       "/opt/kafka/bin/kafka-server-start.sh",
       "/opt/kafka/bin/kafka-storage.sh",
       "/opt/kafka/bin/kafka-topics.sh",
