@@ -19,6 +19,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Admin, type ITopicMetadata, type Producer, type SASLOptions } from "kafkajs";
 import { KAFKA_SMOKE_TOPIC } from "../components/kafka/topics.js";
+import "./kafkajs-timer-fix.js";
 import type { KafkaEndpoint } from "./endpoints.js";
 import { commitOffset, createWireCluster, fetchAt, validateTopicCreation, type WireCluster } from "./kafka-wire.js";
 import { judgeBrokers, judgePartitions, type TopicExpectation } from "./kafka-judge.js";
