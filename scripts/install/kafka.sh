@@ -15,6 +15,12 @@ dest="$root/.cache/kafka-$KAFKA_VERSION"
 stamp="$dest/.installed"
 if [ -f "$stamp" ]; then exit 0; fi
 
+# One installer at a time (the test script and the e2e image build may both ask); re-check once holding the lock.
+mkdir -p "$root/.cache"
+exec 9>"$root/.cache/kafka-install.lock"
+flock 9
+if [ -f "$stamp" ]; then exit 0; fi
+
 for tool in java mvn; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "[setup] kafka: \`$tool\` is missing (Java 17+ and Maven are required)" >&2
@@ -24,7 +30,7 @@ done
 
 echo "[setup] fetching Kafka $KAFKA_VERSION jars from Maven Central" >&2
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$dest.partial"' EXIT
 cat > "$work/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
