@@ -16,8 +16,11 @@ export function stacksDir(): string {
   return process.env.BOTPLATFORM_STACKS_DIR ?? resolve(__dirname, "..", "stacks");
 }
 const STACK_FILE = /^Pulumi\.([^.]+)\.ya?ml$/;
-/** Setting names that hold secrets: they must be `secure:` values, never plaintext. */
-const SECRET_NAME = /(password|secret|cookie|token)$/i;
+/**
+ * Setting names that hold secrets: they must be `secure:` values, never plaintext. (`*Secret` names
+ * such as `smoke.imagePullSecret` name a Kubernetes Secret object and are not secrets themselves.)
+ */
+const SECRET_NAME = /(password|cookie|token)$|^secret$/i;
 
 export interface StackFile {
   path: string;

@@ -75,3 +75,19 @@ describe("npm run plan", () => {
     expect(result.stderr).toMatch(/--format.*must be one of tree, json, yaml/);
   });
 });
+
+describe("plaintext secret detection in stack files", () => {
+  it("flags password, cookie and token settings but not the name of a pull Secret", async () => {
+    const path = writeStackFile("pullsecret", {
+      environment: "staging",
+      target: "kubernetes",
+      tiers: ["redis"],
+      smoke: { image: "registry.internal/smoke:1", imagePullSecret: "regcred" },
+      rabbitmqErlangCookie: "plain-cookie-value",
+    });
+    const result = await runTool("tools/validate.ts", [path]);
+    expect(result.stdout).toContain("- rabbitmqErlangCookie: is a plaintext secret");
+    expect(result.stdout).not.toContain("imagePullSecret");
+    expect(result.stdout).not.toContain("plain-cookie-value");
+  });
+});
