@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from "nats";
 import type { Channel } from "./endpoints.js";
 import { NotReadyError, type ProbeContext } from "./probe.js";
-import { errorMessage, withTimeout, type StepOutcome } from "./steps.js";
+import { bestEffort, errorMessage, withTimeout, type StepOutcome } from "./steps.js";
 
 export const SMOKE_STREAM = "BP_SMOKE";
 /** The stream's subjects; a run uses `bp.smoke.<runId>`. */
@@ -64,18 +64,6 @@ async function jsCall<T>(ctx: ProbeContext, operation: string, op: () => Promise
     if (isJetStreamUnavailable(err)) throw new NotReadyError(`JetStream ${operation}: ${errorMessage(err)}`, { cause: err });
     throw err;
   }
-}
-
-function bestEffort(op: () => Promise<unknown>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
-    op()
-      .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-  });
 }
 
 /** A replica right behind a write is normal; one still behind after this long is worth a `degraded`. */
@@ -156,9 +144,9 @@ export async function jetstreamRound(nc: NatsConnection, ctx: ProbeContext, clus
     if (replicas < expectedReplicas(clusterSize)) return { verdict: "degraded", detail: `${facts}; only ${replicas}/${expectedReplicas(clusterSize)} replicas placed` };
     return facts;
   } finally {
-    await bestEffort(() => jsm.consumers.delete(SMOKE_STREAM, consumerName));
+    await bestEffort(jsm.consumers.delete(SMOKE_STREAM, consumerName), CLEANUP_TIMEOUT_MS);
     const published = seq;
-    if (published !== undefined) await bestEffort(() => jsm.streams.deleteMessage(SMOKE_STREAM, published, false));
+    if (published !== undefined) await bestEffort(jsm.streams.deleteMessage(SMOKE_STREAM, published, false), CLEANUP_TIMEOUT_MS);
   }
 }
 

@@ -21,7 +21,7 @@ import {
   type NodeInfo,
   type RabbitmqTarget,
 } from "./rabbitmq-management.js";
-import { StepRecorder, errorMessage, remainingMs, withTimeout, type StepOutcome } from "./steps.js";
+import { StepRecorder, bestEffort, errorMessage, remainingMs, withTimeout, type StepOutcome } from "./steps.js";
 
 /** Upper bound of one connect attempt per node; the runner retries the whole probe until the deadline. */
 export const CONNECT_TIMEOUT_CAP_MS = 5 * 1000; // 5 s
@@ -114,7 +114,7 @@ async function quorumRound(connection: ChannelModel, ctx: ProbeContext): Promise
     await withTimeout(ctx, "cancel consumer", tag.then((t) => channel.cancel(t)));
     return `published (confirmed), consumed and acked on quorum queue ${queue}`;
   } finally {
-    await bestEffort(channel.deleteQueue(queue).then(() => channel.close()));
+    await bestEffort(channel.deleteQueue(queue).then(() => channel.close()), CLEANUP_TIMEOUT_MS);
   }
 }
 
@@ -131,7 +131,7 @@ async function channelQueues(target: RabbitmqTarget, connection: ChannelModel, c
     channel.on("error", () => {});
     try {
       await withTimeout(ctx, `check queue ${name}`, channel.checkQueue(name));
-      await bestEffort(channel.close());
+      await bestEffort(channel.close(), CLEANUP_TIMEOUT_MS);
     } catch {
       missing.push(`queue \`${name}\` missing in vhost \`${target.vhost}\``);
     }
@@ -140,16 +140,6 @@ async function channelQueues(target: RabbitmqTarget, connection: ChannelModel, c
   return `${expected.length} channel queues present (type not checked: no managementUrl)`;
 }
 
-/** Settles within CLEANUP_TIMEOUT_MS whatever happens; cleanup must never fail a probe or hang it. */
-function bestEffort(op: Promise<unknown>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS);
-    op.then(
-      () => resolve(),
-      () => resolve(),
-    ).finally(() => clearTimeout(timer));
-  });
-}
 
 export const rabbitmqProbe: Probe = async (ctx) => {
   const endpoint = ctx.endpoints.rabbitmq;
@@ -180,6 +170,6 @@ export const rabbitmqProbe: Probe = async (ctx) => {
     return steps.result();
   } finally {
     ctx.signal.removeEventListener("abort", closeAll);
-    if (connection !== undefined) await bestEffort(connection.close());
+    if (connection !== undefined) await bestEffort(connection.close(), CLEANUP_TIMEOUT_MS);
   }
 };

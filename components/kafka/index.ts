@@ -18,16 +18,16 @@ export interface KafkaEndpoint {
   sasl?: { mechanism: "scram-sha-512"; username: string; password: string };
 }
 
-export class KafkaCluster extends pulumi.ComponentResource implements TierComponent {
+export class KafkaTier extends pulumi.ComponentResource implements TierComponent {
   readonly endpoint: pulumi.Output<KafkaEndpoint>;
   readonly ready: pulumi.Resource[];
   readonly model: KafkaModel;
 
   constructor(name: string, args: TierArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("botplatform:kafka:KafkaCluster", name, {}, opts);
+    super("botplatform:kafka:KafkaTier", name, {}, opts);
     const { stage, target } = args;
     const settings = stage.kafka;
-    if (settings === undefined) throw new Error("KafkaCluster needs a stage with `kafka` settings");
+    if (settings === undefined) throw new Error("KafkaTier needs a stage with `kafka` settings");
 
     const addressing = target.kind === "docker" ? kafkaDockerAddressing(target, settings.hostPort) : kafkaKubernetesAddressing(target);
     this.model = kafkaModel({ stage, addressing });
@@ -56,4 +56,4 @@ export function kafkaEndpoint(model: KafkaModel, password: pulumi.Output<string>
   );
 }
 
-TIER_FACTORIES.kafka = (name, args, opts) => new KafkaCluster(name, args, opts);
+TIER_FACTORIES.kafka = (name, args, opts) => new KafkaTier(name, args, opts);

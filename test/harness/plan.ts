@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
+import { parseStage, type Stage, type TierName } from "../../components/stage.js";
 import type { PlannedResource } from "../../tools/plan/capture.js";
+import { readStackFile } from "../../tools/stack-file.js";
 
 const run = promisify(execFile);
 export const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -51,4 +53,26 @@ export function writeStackFile(stack: string, settings: Record<string, unknown>)
 
 export function ofType(plan: PlannedResource[], type: string): PlannedResource[] {
   return plan.filter((r) => r.type === type);
+}
+
+/** A stack file and its parsed stage, for the tiers' plan tests. */
+export interface TestStack {
+  path: string;
+  stage: Stage;
+  /** Whether the stack file gives its secrets (else the platform generates them). */
+  given: boolean;
+}
+
+/** A shipped stage reduced to one tier (same stack name, target and channels); `extra` overrides. */
+export function tierOnlyStack(stage: string, tier: TierName, extra: Record<string, unknown> = {}): TestStack {
+  const { stageConfig } = readStackFile(stage);
+  const keep = ["environment", "target", "docker", "kubernetes", tier, "channels", "smoke"];
+  const settings = { ...Object.fromEntries(Object.entries(stageConfig).filter(([k]) => keep.includes(k))), tiers: [tier], ...extra };
+  return { path: writeStackFile(stage, settings), stage: parseStage(stage, settings), given: false };
+}
+
+/** A throw-away stack file with the given settings and `secure:` secrets. */
+export function customStack(stack: string, settings: Record<string, unknown>, secure: Record<string, string> = {}): TestStack {
+  const secrets = Object.fromEntries(Object.entries(secure).map(([k, v]) => [k, { secure: v }]));
+  return { path: writeStackFile(stack, { ...settings, ...secrets }), stage: parseStage(stack, settings), given: Object.keys(secure).length > 0 };
 }

@@ -7,38 +7,25 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { kafkaClusterId } from "../../components/kafka/model.js";
-import { parseStage, type Stage } from "../../components/stage.js";
+import type { Stage } from "../../components/stage.js";
 import { maskSecrets, PLAN_GENERATED_PREFIX, PLAN_SECRET_PREFIX, type PlannedResource } from "../../tools/plan/capture.js";
-import { readStackFile } from "../../tools/stack-file.js";
-import { ofType, runTool, writeStackFile } from "../harness/plan.js";
+import { customStack, ofType, runTool, tierOnlyStack } from "../harness/plan.js";
 import { isSecretMarked, planRaw, reveal } from "../harness/plan-raw.js";
 
 type Obj = Record<string, any>;
 
-function kafkaOnly(stage: string): { path: string; stage: Stage } {
-  const { stageConfig } = readStackFile(stage);
-  const keep = ["environment", "target", "docker", "kubernetes", "kafka", "channels", "smoke"];
-  const settings = { ...Object.fromEntries(Object.entries(stageConfig).filter(([k]) => keep.includes(k))), tiers: ["kafka"] };
-  return { path: writeStackFile(stage, settings), stage: parseStage(stage, settings) };
-}
-
-function custom(stack: string, settings: Record<string, unknown>, secure: Record<string, string> = {}): { path: string; stage: Stage } {
-  const secrets = Object.fromEntries(Object.entries(secure).map(([k, v]) => [k, { secure: v }]));
-  return { path: writeStackFile(stack, { ...settings, ...secrets }), stage: parseStage(stack, settings) };
-}
-
 const SMOKE_IMAGE = { image: "registry.example/botplatform/smoke:1" };
 const cases: Record<string, () => { path: string; stage: Stage; givenPassword?: boolean }> = {
-  ci: () => kafkaOnly("ci"),
-  prod: () => kafkaOnly("prod"),
+  ci: () => tierOnlyStack("ci", "kafka"),
+  prod: () => tierOnlyStack("prod", "kafka"),
   // Docker, one broker, no auth, another bind address and host port.
-  dsolo: () => custom("dsolo", { environment: "dev", target: "docker", tiers: ["kafka"], docker: { bindAddress: "127.0.0.2" }, kafka: { brokers: 1, hostPort: 29092, auth: { enabled: false } } }),
+  dsolo: () => customStack("dsolo", { environment: "dev", target: "docker", tiers: ["kafka"], docker: { bindAddress: "127.0.0.2" }, kafka: { brokers: 1, hostPort: 29092, auth: { enabled: false } } }),
   // Docker, a password from the stack file.
-  dpw: () => ({ ...custom("dpw", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 3 } }, { kafkaPassword: "AAABAJ8Zq1c=" }), givenPassword: true }),
+  dpw: () => ({ ...customStack("dpw", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 3 } }, { kafkaPassword: "AAABAJ8Zq1c=" }), givenPassword: true }),
   // Docker with dedicated controllers (a shape only prod uses today, on Kubernetes).
-  dctl: () => custom("dctl", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 2, controllers: 3 } }),
+  dctl: () => customStack("dctl", { environment: "ci", target: "docker", tiers: ["kafka"], kafka: { brokers: 2, controllers: 3 } }),
   // Kubernetes, combined nodes, no auth (a throw-away stage).
-  kdev: () => custom("kdev", { environment: "dev", target: "kubernetes", tiers: ["kafka"], kafka: { brokers: 3, auth: { enabled: false } }, smoke: SMOKE_IMAGE }),
+  kdev: () => customStack("kdev", { environment: "dev", target: "kubernetes", tiers: ["kafka"], kafka: { brokers: 3, auth: { enabled: false } }, smoke: SMOKE_IMAGE }),
 };
 const dockerCases = ["ci", "dsolo", "dpw"];
 const kubernetesCases = ["prod", "kdev"];
@@ -75,9 +62,9 @@ describe.each(Object.keys(cases))("stage %s", (name) => {
     }
   });
 
-  it("builds everything under the KafkaCluster component, named after the stage", () => {
+  it("builds everything under the KafkaTier component, named after the stage", () => {
     const { plan, stage } = planned.get(name)!;
-    expect(ofType(plan, "botplatform:kafka:KafkaCluster").map((t) => t.name)).toEqual([`bp-${stage.name}-kafka`]);
+    expect(ofType(plan, "botplatform:kafka:KafkaTier").map((t) => t.name)).toEqual([`bp-${stage.name}-kafka`]);
     const children = plan.filter((r) => r.parent === `bp-${stage.name}-kafka`);
     expect(children.length).toBeGreaterThan(3);
     for (const child of children) expect(child.name.startsWith(`bp-${stage.name}-kafka`), child.name).toBe(true);

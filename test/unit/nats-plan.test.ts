@@ -7,36 +7,23 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesOf } from "../../components/settings-common.js";
-import { parseStage, type Stage } from "../../components/stage.js";
+import type { Stage } from "../../components/stage.js";
 import { maskSecrets, PLAN_GENERATED_PREFIX, PLAN_SECRET_PREFIX, type PlannedResource } from "../../tools/plan/capture.js";
-import { readStackFile } from "../../tools/stack-file.js";
-import { ofType, writeStackFile } from "../harness/plan.js";
+import { customStack, ofType, tierOnlyStack } from "../harness/plan.js";
 import { isSecretMarked, planRaw, reveal } from "../harness/plan-raw.js";
 
 type Obj = Record<string, any>;
 
-function natsOnly(stage: string, extra: Record<string, unknown> = {}): { path: string; stage: Stage } {
-  const { stageConfig } = readStackFile(stage);
-  const keep = ["environment", "target", "docker", "kubernetes", "nats", "channels", "smoke"];
-  const settings = { ...Object.fromEntries(Object.entries(stageConfig).filter(([k]) => keep.includes(k))), tiers: ["nats"], ...extra };
-  return { path: writeStackFile(stage, settings), stage: parseStage(stage, settings) };
-}
-
-function custom(stack: string, settings: Record<string, unknown>, secure: Record<string, string> = {}): { path: string; stage: Stage } {
-  const secrets = Object.fromEntries(Object.entries(secure).map(([k, v]) => [k, { secure: v }]));
-  return { path: writeStackFile(stack, { ...settings, ...secrets }), stage: parseStage(stack, settings) };
-}
-
 const cases: Record<string, () => { path: string; stage: Stage; givenPassword?: boolean }> = {
-  dev: () => natsOnly("dev"),
-  ci: () => natsOnly("ci"),
-  staging: () => natsOnly("staging"),
-  prod: () => natsOnly("prod"),
+  dev: () => tierOnlyStack("dev", "nats"),
+  ci: () => tierOnlyStack("ci", "nats"),
+  staging: () => tierOnlyStack("staging", "nats"),
+  prod: () => tierOnlyStack("prod", "nats"),
   // Kubernetes, 5 nodes, no auth (a throw-away stage), the cluster's default StorageClass.
-  kopen: () => custom("kopen", { environment: "dev", target: "kubernetes", tiers: ["nats"], nats: { nodes: 5, auth: { enabled: false } }, smoke: { image: "registry.example/smoke:1" } }),
+  kopen: () => customStack("kopen", { environment: "dev", target: "kubernetes", tiers: ["nats"], nats: { nodes: 5, auth: { enabled: false } }, smoke: { image: "registry.example/smoke:1" } }),
   // Docker published on every interface (nothing to advertise), other ports, the password from the stack file.
   dwide: () => ({
-    ...custom("dwide", { environment: "ci", target: "docker", tiers: ["nats"], docker: { bindAddress: "0.0.0.0" }, nats: { nodes: 3, hostPorts: { client: 14222, monitor: 18222 } } }, { natsPassword: "AAABAJ8Zq1c=" }),
+    ...customStack("dwide", { environment: "ci", target: "docker", tiers: ["nats"], docker: { bindAddress: "0.0.0.0" }, nats: { nodes: 3, hostPorts: { client: 14222, monitor: 18222 } } }, { natsPassword: "AAABAJ8Zq1c=" }),
     givenPassword: true,
   }),
 };

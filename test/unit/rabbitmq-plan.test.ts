@@ -7,32 +7,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { passwordHash, passwordSalt } from "../../components/rabbitmq/config.js";
 import { bytesOf } from "../../components/settings-common.js";
-import { parseStage, type Stage } from "../../components/stage.js";
+import type { Stage } from "../../components/stage.js";
 import { maskSecrets, PLAN_GENERATED_PREFIX, PLAN_SECRET_PREFIX, type PlannedResource } from "../../tools/plan/capture.js";
-import { readStackFile } from "../../tools/stack-file.js";
-import { ofType, writeStackFile } from "../harness/plan.js";
+import { customStack, ofType, tierOnlyStack } from "../harness/plan.js";
 import { isSecretMarked, planRaw, reveal } from "../harness/plan-raw.js";
 
 type Obj = Record<string, any>;
 
-function rabbitmqOnly(stage: string): { path: string; stage: Stage } {
-  const { stageConfig } = readStackFile(stage);
-  const keep = ["environment", "target", "docker", "kubernetes", "rabbitmq", "channels", "smoke"];
-  const settings = { ...Object.fromEntries(Object.entries(stageConfig).filter(([k]) => keep.includes(k))), tiers: ["rabbitmq"] };
-  return { path: writeStackFile(stage, settings), stage: parseStage(stage, settings) };
-}
-
-function custom(stack: string, settings: Record<string, unknown>, secure: Record<string, string> = {}) {
-  const secrets = Object.fromEntries(Object.entries(secure).map(([k, v]) => [k, { secure: v }]));
-  return { path: writeStackFile(stack, { ...settings, ...secrets }), stage: parseStage(stack, settings), given: Object.keys(secure).length > 0 };
-}
-
 const cases: Record<string, () => { path: string; stage: Stage; given?: boolean }> = {
-  ci: () => rabbitmqOnly("ci"),
-  prod: () => rabbitmqOnly("prod"),
+  ci: () => tierOnlyStack("ci", "rabbitmq"),
+  prod: () => tierOnlyStack("prod", "rabbitmq"),
   // One node without auth on another bind address and ports; only a fire-and-forget channel.
   dsolo: () =>
-    custom("dsolo", {
+    customStack("dsolo", {
       environment: "dev",
       target: "docker",
       tiers: ["rabbitmq"],
@@ -42,7 +29,7 @@ const cases: Record<string, () => { path: string; stage: Stage; given?: boolean 
     }),
   // One pod with the password and cookie from the stack file.
   ksolo: () =>
-    custom(
+    customStack(
       "ksolo",
       { environment: "staging", target: "kubernetes", tiers: ["rabbitmq"], rabbitmq: { nodes: 1, version: "3.13" }, smoke: { image: "registry.example/smoke:1" } },
       { rabbitmqPassword: "AAABAJ8Zq1c=", rabbitmqErlangCookie: "AAABAKc00kie" },

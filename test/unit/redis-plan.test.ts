@@ -9,40 +9,27 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseStage, type Stage } from "../../components/stage.js";
 import { maskSecrets, PLAN_GENERATED_PREFIX, PLAN_SECRET_PREFIX, type PlannedResource } from "../../tools/plan/capture.js";
 import { readStackFile } from "../../tools/stack-file.js";
-import { ofType, writeStackFile } from "../harness/plan.js";
+import { customStack, ofType, tierOnlyStack } from "../harness/plan.js";
 import { isSecretMarked, planRaw, reveal } from "../harness/plan-raw.js";
 
 type Obj = Record<string, any>;
 
-/** A stage file reduced to its Redis tier; `extra` settings override. */
-function redisOnly(stage: string, extra: Record<string, unknown> = {}): { path: string; stage: Stage } {
-  const { stageConfig } = readStackFile(stage);
-  const keep = ["environment", "target", "docker", "kubernetes", "redis", "channels", "smoke"];
-  const settings = { ...Object.fromEntries(Object.entries(stageConfig).filter(([k]) => keep.includes(k))), tiers: ["redis"], ...extra };
-  return { path: writeStackFile(stage, settings), stage: parseStage(stage, settings) };
-}
-
-function custom(stack: string, settings: Record<string, unknown>, secure: Record<string, string> = {}): { path: string; stage: Stage } {
-  const secrets = Object.fromEntries(Object.entries(secure).map(([k, v]) => [k, { secure: v }]));
-  return { path: writeStackFile(stack, { ...settings, ...secrets }), stage: parseStage(stack, settings) };
-}
-
 const SMOKE_IMAGE = { image: "registry.example/botplatform/smoke:1" };
 const cases: Record<string, () => { path: string; stage: Stage; givenPassword?: boolean }> = {
   local: () => ({ path: "local", stage: parseStage("local", readStackFile("local").stageConfig) }),
-  dev: () => redisOnly("dev"),
-  ci: () => redisOnly("ci"),
-  staging: () => redisOnly("staging"),
-  prod: () => redisOnly("prod"),
+  dev: () => tierOnlyStack("dev", "redis"),
+  ci: () => tierOnlyStack("ci", "redis"),
+  staging: () => tierOnlyStack("staging", "redis"),
+  prod: () => tierOnlyStack("prod", "redis"),
   // Kubernetes without auth (a throw-away stage) and two replicas; the cluster's default StorageClass.
-  kdev: () => custom("kdev", { environment: "dev", target: "kubernetes", tiers: ["redis"], redis: { replicas: 2, auth: { enabled: false } }, smoke: SMOKE_IMAGE }),
+  kdev: () => customStack("kdev", { environment: "dev", target: "kubernetes", tiers: ["redis"], redis: { replicas: 2, auth: { enabled: false } }, smoke: SMOKE_IMAGE }),
   // Docker with two replicas on another bind address and port, and a password from the stack file.
   dci: () => ({
-    ...custom("dci", { environment: "ci", target: "docker", tiers: ["redis"], docker: { bindAddress: "127.0.0.2" }, redis: { replicas: 2, hostPort: 16379, persistence: "rdb" } }, { redisPassword: "AAABAJ8Zq1c=" }),
+    ...customStack("dci", { environment: "ci", target: "docker", tiers: ["redis"], docker: { bindAddress: "127.0.0.2" }, redis: { replicas: 2, hostPort: 16379, persistence: "rdb" } }, { redisPassword: "AAABAJ8Zq1c=" }),
     givenPassword: true,
   }),
   // Only a Pub/Sub channel: nothing to provision, no init task.
-  pubsub: () => custom("pubsub", { environment: "ci", target: "docker", tiers: ["redis"], channels: [{ name: "market.ticks", durable: false }] }),
+  pubsub: () => customStack("pubsub", { environment: "ci", target: "docker", tiers: ["redis"], channels: [{ name: "market.ticks", durable: false }] }),
 };
 
 const planned = new Map<string, { plan: PlannedResource[]; stage: Stage; givenPassword: boolean }>();
