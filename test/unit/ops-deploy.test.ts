@@ -1,6 +1,7 @@
 /** The deploy orchestration against an injected workspace: ordering, exit codes, smoke hand-off. */
 import { describe, expect, it } from "vitest";
 import { deployStage, destroyStage, OpsUsageError, type OpsIo } from "../../ops/deploy.js";
+import { PINNED_PULUMI_VERSION, PULUMI_CACHE_DIR, pulumiCommand } from "../../ops/pulumi-cli.js";
 import type { SmokeStep, SmokeStepOptions } from "../../ops/smoke-step.js";
 import { FakeWorkspace } from "../harness/fake-workspace.js";
 import { writeStackFile } from "../harness/plan.js";
@@ -117,5 +118,31 @@ describe("destroyStage", () => {
     const io = recordingIo();
     expect(await destroyStage("dev", workspace, io)).toBe(1);
     expect(io.errors.join()).toContain("destroy of dev failed: error: resource busy");
+  });
+});
+
+describe("pulumiCommand", () => {
+  const fakeCommand = { command: "pulumi" } as unknown as import("@pulumi/pulumi/automation").PulumiCommand;
+
+  it("uses the CLI it finds and installs nothing", async () => {
+    const installs: string[] = [];
+    const log: string[] = [];
+    const found = await pulumiCommand({ find: async () => fakeCommand, install: async () => (installs.push("x"), fakeCommand) }, (l) => log.push(l));
+    expect(found).toBe(fakeCommand);
+    expect(installs).toEqual([]);
+    expect(log).toEqual([]);
+  });
+
+  it("installs the pinned CLI into the cache when none is found, and says so", async () => {
+    const log: string[] = [];
+    let installed = 0;
+    const cli = await pulumiCommand({ find: async () => undefined, install: async () => (installed++, fakeCommand) }, (l) => log.push(l));
+    expect(cli).toBe(fakeCommand);
+    expect(installed).toBe(1);
+    expect(log.join()).toContain(`installing ${PINNED_PULUMI_VERSION} into ${PULUMI_CACHE_DIR}`);
+  });
+
+  it("pins the CLI to the SDK version the program is built with", () => {
+    expect(PINNED_PULUMI_VERSION).toBe(require("@pulumi/pulumi/package.json").version);
   });
 });
