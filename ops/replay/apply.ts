@@ -16,6 +16,8 @@ import type { ContainerStep, ReplayStep } from "./translate.js";
 const POLL_MS = 1_000;
 /** How long a started container may take to be seen running (the provider's read refresh timeout). */
 const RUNNING_TIMEOUT_MS = 15_000;
+/** A started container must still be running this much later. */
+const STARTUP_SETTLE_MS = 1_000;
 /** An attached task gets this long to finish. */
 const ATTACH_TIMEOUT_MS = 10 * 60_000;
 const LOG_TAIL_LINES = 25;
@@ -136,9 +138,17 @@ async function waitHealthy(engine: DockerEngine, step: ContainerStep, id: string
 
 async function waitRunning(engine: DockerEngine, step: ContainerStep, id: string): Promise<void> {
   const deadline = Date.now() + RUNNING_TIMEOUT_MS;
+  let seenRunning = false;
   for (;;) {
     const state = (await engine.json<Inspect>({ method: "GET", path: `/containers/${id}/json` })).State;
-    if (state.Running) return;
+    // A process that dies at once can still be seen running on the first look: look again after a
+    // moment, so a crash at start fails here rather than depending on the poll's timing.
+    if (state.Running && seenRunning) return;
+    if (state.Running) {
+      seenRunning = true;
+      await sleep(STARTUP_SETTLE_MS);
+      continue;
+    }
     if (state.Status === "exited" || Date.now() >= deadline) {
       throw new ReplayError(`${step.resource}: ${step.name} is not running (${state.Status}, exit ${state.ExitCode}):\n${tail(await containerLogs(engine, id))}`);
     }
