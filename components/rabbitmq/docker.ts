@@ -58,7 +58,9 @@ export function rabbitmqOnDocker(
   for (const node of model.nodes) {
     const hostname = containerName(target, ROLE, node.index);
     const volume = nodeVolume(target, "rabbitmq", ROLE, node.index, parent);
-    const seed = containers[0];
+    // One node after the other, each healthy first: the node completing the cluster imports the
+    // queues while every other node runs, so each quorum queue gets a member on every node.
+    const previous = containers.at(-1);
     containers.push(
       new docker.Container(
         `${name}-${node.index}`,
@@ -89,7 +91,7 @@ export function rabbitmqOnDocker(
           labels: dockerLabels(target.stage.name, "rabbitmq"),
         },
         // Fixed container names: the old container must go before its replacement can take the name.
-        { parent, deleteBeforeReplace: true, dependsOn: seed ? [seed] : [] },
+        { parent, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] },
       ),
     );
   }

@@ -111,6 +111,9 @@ export function rabbitmqOnKubernetes(
       terminationGracePeriodSeconds: model.terminationGracePeriodSeconds,
       preStop: model.preStop,
       serviceAccountName: account.metadata.name,
+      // Pods join one after the other, as on Docker, so the pod completing the cluster imports every
+      // quorum queue with a member on each running pod.
+      podManagementPolicy: "OrderedReady",
     },
     parent,
   );

@@ -240,9 +240,10 @@ export async function startRabbitmqCluster(options: StartRabbitmqClusterOptions 
   };
 
   try {
-    // Node 0 first: classic config has no lock, so nodes booting at once could each form a cluster.
-    await nodes[0]!.start();
-    await Promise.all(nodes.slice(1).map((n) => n.start()));
+    // One node after the other, as the Docker and Kubernetes renderings start them: classic config
+    // has no lock, and the node completing the cluster must see every other node running when it
+    // imports the quorum queues.
+    for (const node of nodes) await node.start();
     await waitForRunning(count);
     await waitForTopology();
   } catch (err) {

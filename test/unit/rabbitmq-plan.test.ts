@@ -169,7 +169,7 @@ describe.each(kubernetesCases)("Kubernetes stage %s", (name) => {
     const { stage } = get();
     const ns = stage.kubernetes.namespace;
     const sts = one("kubernetes:apps/v1:StatefulSet", "rabbitmq-sts");
-    expect([sts.metadata.namespace, sts.spec.replicas, sts.spec.serviceName, sts.spec.podManagementPolicy]).toEqual([ns, stage.rabbitmq!.nodes, "rabbitmq-headless", "Parallel"]);
+    expect([sts.metadata.namespace, sts.spec.replicas, sts.spec.serviceName, sts.spec.podManagementPolicy]).toEqual([ns, stage.rabbitmq!.nodes, "rabbitmq-headless", "OrderedReady"]);
     const pod = sts.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 });
     expect(pod.serviceAccountName).toBe("rabbitmq-peer-discovery");
