@@ -19,15 +19,11 @@ import { kafkaProbe } from "../healthchecks/kafka.js";
 import type { Probe, TierResult } from "../healthchecks/probe.js";
 import { runSmoke } from "../healthchecks/runner.js";
 import { startKafkaCluster } from "../test/harness/kafka.js";
+import { quantile } from "./stats.js";
 
 const DEFAULT_RUNS = 30;
 const CONSUMER_ROUNDS = 3;
 const PROBES: ReadonlyMap<TierName, Probe> = new Map([["kafka", kafkaProbe]]);
-
-function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
 
 const ms = (value: number): string => `${Math.round(value)} ms`.padStart(9);
 

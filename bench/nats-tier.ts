@@ -15,6 +15,7 @@ import { connect } from "nats";
 import { parseEndpoints } from "../healthchecks/endpoints.js";
 import { runSmoke } from "../healthchecks/runner.js";
 import { applyStreams, startNatsCluster } from "../test/harness/nats.js";
+import { quantile, timed } from "./stats.js";
 
 const DEFAULT_RUNS = 30;
 const WARMUP_RUNS = 3;
@@ -22,17 +23,6 @@ const FORMATION_SAMPLES = 5;
 /** The floor publishes below a channel (the `bus` user may publish nothing else) into its R3 stream. */
 const FLOOR_STREAM = "ORDERS_PLACED";
 const FLOOR_SUBJECT = "orders.placed.bench";
-
-function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-async function timed(body: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await body();
-  return performance.now() - started;
-}
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 const summary = (label: string, samples: number[]): string => `${label}: median ${fmt(quantile(samples, 0.5))}, p90 ${fmt(quantile(samples, 0.9))}`;
@@ -81,8 +71,8 @@ async function main(): Promise<void> {
     const smokeMs: number[] = [];
     const floorMs: number[] = [];
     for (let i = 0; i < runs; i++) {
-      smokeMs.push(await timed(smoke));
-      floorMs.push(await timed(() => floor(i)));
+      smokeMs.push((await timed(smoke))[0]);
+      floorMs.push((await timed(() => floor(i)))[0]);
     }
     console.log(`3-node nats-server ${cluster.model.version} cluster on 127.0.0.1 from the rendered configs; ${runs} runs each (after ${WARMUP_RUNS} warm-up), interleaved`);
     console.log(summary(`cluster formation (${FORMATION_SAMPLES} clusters)`, formation));

@@ -8,27 +8,16 @@
  * cluster, and one with the node behind `url` down (degraded). Prints medians and p90s. Never used as a
  * timed assertion in tests.
  */
-import { performance } from "node:perf_hooks";
 import { parseStage } from "../components/stage.js";
 import { parseEndpoints } from "../healthchecks/endpoints.js";
 import { runSmoke } from "../healthchecks/runner.js";
 import { startRabbitmqCluster } from "../test/harness/rabbitmq.js";
 import { readStackFile } from "../tools/stack-file.js";
+import { quantile, timed } from "./stats.js";
 
 const DEFAULT_CLUSTERS = 2;
 const DEFAULT_SMOKES = 10;
 const SMOKE_DEADLINE_MS = 20 * 1000;
-
-function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
-  const started = performance.now();
-  const value = await body();
-  return [performance.now() - started, value];
-}
 
 function positive(text: string | undefined, fallback: number): number {
   const value = Number(text ?? fallback);

@@ -7,23 +7,12 @@
  * (first run, then the idempotent re-run), and one smoke run (runner + Redis probe) against it.
  * Prints medians and p90s. Never used as a timed assertion in tests.
  */
-import { performance } from "node:perf_hooks";
 import { runSmoke } from "../healthchecks/runner.js";
 import { startRedisTier } from "../test/harness/redis-tier.js";
+import { quantile, timed } from "./stats.js";
 
 const DEFAULT_RUNS = 10;
 const SMOKE_DEADLINE_MS = 15 * 1000;
-
-function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-async function timed<T>(body: () => Promise<T>): Promise<[number, T]> {
-  const started = performance.now();
-  const value = await body();
-  return [performance.now() - started, value];
-}
 
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? DEFAULT_RUNS);

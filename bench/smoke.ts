@@ -8,25 +8,14 @@
  * consumer group, cleanup) with the floor (bare ioredis: connect, PING, one XADD + XREAD, DEL, close).
  * Prints medians, p90s and the ratio of medians. Never used as a timed assertion in tests.
  */
-import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { parseEndpoints } from "../healthchecks/endpoints.js";
 import { runSmoke } from "../healthchecks/runner.js";
 import { startRedis } from "../test/harness/redis.js";
+import { quantile, timed } from "./stats.js";
 
 const DEFAULT_RUNS = 50;
 const WARMUP_RUNS = 5;
-
-function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-async function timed(body: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await body();
-  return performance.now() - started;
-}
 
 async function floorRound(url: string, key: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -62,8 +51,8 @@ async function main(): Promise<void> {
     const smokeMs: number[] = [];
     const floorMs: number[] = [];
     for (let i = 0; i < runs; i++) {
-      smokeMs.push(await timed(smoke));
-      floorMs.push(await timed(() => floor(i)));
+      smokeMs.push((await timed(smoke))[0]);
+      floorMs.push((await timed(() => floor(i)))[0]);
     }
     const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
     const [smokeMedian, floorMedian] = [quantile(smokeMs, 0.5), quantile(floorMs, 0.5)];
