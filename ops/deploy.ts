@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { StageValidationError } from "../components/errors/stage-validation-error.js";
 import { parseStage, type Stage } from "../components/stage.js";
-import { readStackFile, StackFileError } from "../tools/stack-file.js";
+import { readCleanStackFile, StackFileError } from "../tools/stack-file.js";
 import type { SmokeStep } from "./smoke-step.js";
 import type { DeployWorkspace } from "./workspace.js";
 
@@ -36,8 +36,7 @@ export class OpsUsageError extends Error {
 /** The stage of a stack file, or an `OpsUsageError` listing every problem. */
 export function loadStage(stack: string): Stage {
   try {
-    const file = readStackFile(stack);
-    if (file.problems.length > 0) throw new StageValidationError(file.stack, file.problems);
+    const file = readCleanStackFile(stack);
     return parseStage(file.stack, file.stageConfig);
   } catch (error) {
     if (error instanceof StageValidationError || error instanceof StackFileError) throw new OpsUsageError(error.message);

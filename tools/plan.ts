@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { StageValidationError } from "../components/errors/stage-validation-error.js";
 import { captureStack, PlanError } from "./plan/capture.js";
 import { PLAN_FORMATS, renderOutputs, renderPlan, type PlanFormat } from "./plan/render.js";
-import { readStackFile, StackFileError } from "./stack-file.js";
+import { readCleanStackFile, StackFileError } from "./stack-file.js";
 
 function parseFormat(value: string): PlanFormat {
   if (!(PLAN_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${PLAN_FORMATS.join(", ")}`);
@@ -29,8 +29,7 @@ async function main(): Promise<number> {
   }
   const options = program.opts<{ stage: string; format: PlanFormat; outputs?: boolean; showSecrets?: boolean }>();
   try {
-    const stack = readStackFile(options.stage);
-    if (stack.problems.length > 0) throw new StageValidationError(stack.stack, stack.problems);
+    const stack = readCleanStackFile(options.stage);
     const { resources, outputs } = await captureStack(stack);
     const showSecrets = options.showSecrets === true;
     process.stdout.write(options.outputs === true ? renderOutputs(outputs, showSecrets) : renderPlan(resources, options.format, showSecrets));

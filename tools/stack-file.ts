@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parse } from "yaml";
-import type { StageProblem } from "../components/errors/stage-validation-error.js";
+import { StageValidationError, type StageProblem } from "../components/errors/stage-validation-error.js";
 import { PROJECT, SECRET_KEYS } from "../components/stage.js";
 
 /**
@@ -77,6 +77,13 @@ export function readStackFile(stageOrPath: string): StackFile {
     secureKeys: entries.filter(([, value]) => isSecureValue(value)).map(([key]) => key),
     problems,
   };
+}
+
+/** `readStackFile`, refusing a file with problems of its own (plaintext secrets) before anything runs. */
+export function readCleanStackFile(stageOrPath: string): StackFile {
+  const file = readStackFile(stageOrPath);
+  if (file.problems.length > 0) throw new StageValidationError(file.stack, file.problems);
+  return file;
 }
 
 function plaintextSecrets(path: string, value: unknown): StageProblem[] {

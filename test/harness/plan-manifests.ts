@@ -9,7 +9,7 @@
  */
 import { StageValidationError } from "../../components/errors/stage-validation-error.js";
 import { capturePlan, maskSecrets, PlanError, SECRET_MARK } from "../../tools/plan/capture.js";
-import { readStackFile, StackFileError } from "../../tools/stack-file.js";
+import { readCleanStackFile, StackFileError } from "../../tools/stack-file.js";
 
 /** base64 of `[secret]`: what a redacted `data` / `binaryData` value becomes. */
 export const SECRET_MARK_BASE64 = Buffer.from(SECRET_MARK).toString("base64");
@@ -42,8 +42,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const stack = readStackFile(stage);
-    if (stack.problems.length > 0) throw new StageValidationError(stack.stack, stack.problems);
+    const stack = readCleanStackFile(stage);
     const planned = (await capturePlan(stack))
       .filter((r) => r.type.startsWith("kubernetes:"))
       .map((r) => ({ type: r.type, resource: r.name, object: redactKeepingShape(r.inputs) }));
